@@ -1,0 +1,152 @@
+"""The generic EM loop (chapter 3): any model is an E-step and an M-step.
+
+The loop alternates
+
+* the E-step, ``expectations, log_likelihood = e_step(data, params)``: the
+  expectations of the hidden data under p(Z | X, θ(t)), and the observed-data
+  log-likelihood log p(X | θ(t)) of the current parameters;
+* the M-step, ``params = m_step(data, expectations)``: θ(t+1), the maximiser of
+  Q(θ | θ(t)) (chapter 3, the Q-function).
+
+Chapter 4 proves that the log-likelihood never decreases from one iterate to the
+next. The loop checks it: a decrease beyond rounding means the model's E-step or
+M-step is wrong, and it is reported with a :class:`LikelihoodDecreaseWarning`.
+"""
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+__all__ = ["em", "EMResult", "LikelihoodDecreaseWarning"]
+
+# A decrease smaller than this (relative to the log-likelihood's size) is rounding.
+ROUNDING_SLACK = 1e-9
+
+
+class LikelihoodDecreaseWarning(RuntimeWarning):
+    """The log-likelihood went down between two EM iterates: a bug in a model."""
+
+
+@dataclass(frozen=True)
+class EMResult:
+    """What :func:`em` returns.
+
+    Attributes
+    ----------
+    params : object
+        The final parameters θ(final).
+    log_likelihood : float
+        log p(X | θ(final)), the observed-data log-likelihood of the final parameters.
+    n_iter : int
+        The number of M-steps taken (0 if ``max_iter`` was 0).
+    converged : bool
+        True if the log-likelihood increased by at most the tolerance in the last step.
+    trace : list of (params, float)
+        ``[(θ(0), log p(X|θ(0))), (θ(1), log p(X|θ(1))), ..., (θ(final), ...)]``.
+    expectations : object
+        The E-step's expectations at the final parameters (e.g. responsibilities).
+    """
+
+    params: Any
+    log_likelihood: float
+    n_iter: int
+    converged: bool
+    trace: list
+    expectations: Any
+
+    @property
+    def log_likelihoods(self):
+        """The log-likelihood of every iterate, θ(0) first, as a list of floats."""
+        return [log_likelihood for _, log_likelihood in self.trace]
+
+
+def em(data, params0, e_step: Callable, m_step: Callable, *, tol=1e-8, max_iter=500, callback=None):
+    """Run the EM algorithm from ``params0`` until the log-likelihood stops increasing.
+
+    Parameters
+    ----------
+    data : object
+        The observed data X, passed unchanged to ``e_step`` and ``m_step``.
+    params0 : object
+        The initial parameters θ(0).
+    e_step : callable
+        ``e_step(data, params) -> (expectations, log_likelihood)``: the expectations of
+        the hidden data under p(Z | X, θ) and the observed-data log-likelihood log p(X | θ).
+    m_step : callable
+        ``m_step(data, expectations) -> params``: the maximiser of Q(θ | θ(t)).
+    tol : float, default 1e-8
+        Stop when the log-likelihood increases by at most ``tol * max(1, |log-likelihood|)``
+        in one iteration (absolute for small log-likelihoods, relative for large ones).
+    max_iter : int, default 500
+        The largest number of iterations (M-steps).
+    callback : callable, optional
+        ``callback(iteration, params, log_likelihood)``, called for θ(0) (iteration 0)
+        and after every iteration; its return value is ignored.
+
+    Returns
+    -------
+    EMResult
+        The final parameters and log-likelihood, the number of iterations, whether the
+        loop converged, and the trace of every iterate with its log-likelihood.
+
+    Warns
+    -----
+    LikelihoodDecreaseWarning
+        If the log-likelihood decreases beyond rounding (chapter 4 proves it cannot).
+
+    Raises
+    ------
+    ValueError
+        If ``tol`` or ``max_iter`` is invalid, or ``e_step`` returns a log-likelihood
+        that is NaN or +inf.
+    """
+    _check_loop_settings(tol, max_iter)
+    params = params0
+    expectations, log_likelihood = _run_e_step(e_step, data, params, iteration=0)
+    trace = [(params, log_likelihood)]
+    if callback is not None:
+        callback(0, params, log_likelihood)
+    converged = False
+    iteration = 0
+    for iteration in range(1, max_iter + 1):
+        params = m_step(data, expectations)
+        expectations, new_log_likelihood = _run_e_step(e_step, data, params, iteration)
+        trace.append((params, new_log_likelihood))
+        if callback is not None:
+            callback(iteration, params, new_log_likelihood)
+        increase = new_log_likelihood - log_likelihood
+        _warn_if_decreased(increase, log_likelihood, new_log_likelihood, iteration)
+        log_likelihood = new_log_likelihood
+        if increase <= tol * max(1.0, abs(log_likelihood)):
+            converged = True
+            break
+    return EMResult(params, log_likelihood, iteration, converged, trace, expectations)
+
+
+def _check_loop_settings(tol, max_iter):
+    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}; e.g. tol=1e-8.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
+        raise ValueError(f"max_iter must be an integer >= 0, got {max_iter!r}; e.g. max_iter=500.")
+
+
+def _run_e_step(e_step, data, params, iteration):
+    expectations, log_likelihood = e_step(data, params)
+    log_likelihood = float(log_likelihood)
+    if math.isnan(log_likelihood) or log_likelihood == math.inf:
+        raise ValueError(
+            f"the E-step returned a log-likelihood of {log_likelihood} at iteration {iteration}; "
+            "the parameters have degenerated (e.g. a component collapsed onto one point): "
+            "regularise the M-step or start from other parameters."
+        )
+    return expectations, log_likelihood
+
+
+def _warn_if_decreased(increase, old, new, iteration):
+    if increase < -ROUNDING_SLACK * max(1.0, abs(old)):
+        warnings.warn(
+            f"the log-likelihood decreased at iteration {iteration}, from {old!r} to {new!r}; "
+            "EM never decreases it (chapter 4), so the model's E-step or M-step is wrong.",
+            LikelihoodDecreaseWarning,
+            stacklevel=3,
+        )

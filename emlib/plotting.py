@@ -1,0 +1,223 @@
+"""The figures and animations the chapters share (needs matplotlib).
+
+Every function draws on an Axes it is given (or makes one) and returns it, with
+labelled axes; the caller adds the title and caption. Colours follow one palette
+(`COLOURS`), readable on white and by colour-blind readers (Okabe & Ito).
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import animation
+from matplotlib.patches import Ellipse
+
+from . import gmm
+from .validation import as_data
+
+__all__ = ["COLOURS", "plot_mixture_1d", "plot_responsibilities_1d", "covariance_ellipse",
+           "plot_mixture_2d", "animate_em_1d", "animate_em_2d", "plot_log_likelihood"]
+
+# Okabe & Ito's colour-blind-safe palette: vermillion, blue, bluish green, orange, purple, sky blue.
+COLOURS = ("#D55E00", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9")
+TOTAL_COLOUR = "#222222"
+# Animations embed every frame as an image: a modest resolution keeps a chapter light.
+ANIMATION_DPI = 72
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    return ax
+
+
+def plot_mixture_1d(x, params, *, ax=None, bins=30, component_names=None, xlabel="x", show_hist=True):
+    """A histogram of 1-D data with the mixture density and its weighted components.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+    params : GaussianMixtureParams (1-D)
+    ax : matplotlib Axes, optional
+    bins : int or sequence
+    component_names : sequence of str, optional
+        A legend name per component (default "component k").
+    xlabel : str
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    x = as_data(x)
+    ax = _axes(ax)
+    if show_hist:
+        ax.hist(x, bins=bins, density=True, color="#BBBBBB", edgecolor="white", label="data")
+    grid = _grid(x)
+    names = component_names or [f"component {k}" for k in range(params.n_components)]
+    component_densities = np.exp(gmm.log_joint(grid, params))
+    for k in range(params.n_components):
+        ax.plot(grid, component_densities[:, k], color=COLOURS[k % len(COLOURS)], lw=2,
+                label=f"{names[k]}: π={params.weights[k]:.2f}")
+    ax.plot(grid, component_densities.sum(axis=1), color=TOTAL_COLOUR, lw=1.5, ls="--", label="mixture")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.legend(frameon=False, fontsize="small")
+    return ax
+
+
+def _grid(x, n_points=400):
+    low, high = x.min(), x.max()
+    margin = 0.1 * (high - low if high > low else 1.0)
+    return np.linspace(low - margin, high + margin, n_points)
+
+
+def plot_responsibilities_1d(x, responsibilities, *, ax=None, component=1, xlabel="x",
+                             ylabel="responsibility"):
+    """Each point at its value on the x-axis and its responsibility for ``component`` on the
+    y-axis, coloured from the first component's colour (0) to the second's (1)."""
+    x = as_data(x)
+    ax = _axes(ax)
+    values = np.asarray(responsibilities)[:, component]
+    colours = _blend(values)
+    ax.scatter(x, values, c=colours, s=18, edgecolor="none")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def _blend(values):
+    """Colours between COLOURS[0] (value 0) and COLOURS[1] (value 1)."""
+    first = np.array(plt.matplotlib.colors.to_rgb(COLOURS[0]))
+    second = np.array(plt.matplotlib.colors.to_rgb(COLOURS[1]))
+    return (1 - values)[:, None] * first + values[:, None] * second
+
+
+def covariance_ellipse(ax, mean, covariance, *, n_std=2.0, colour=COLOURS[0], **kwargs):
+    """Draw the ellipse {x : (x-μ)ᵀ Σ⁻¹ (x-μ) = n_std²} of a 2-D Gaussian on ``ax``."""
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    angle = np.degrees(np.arctan2(eigenvectors[1, -1], eigenvectors[0, -1]))
+    width, height = 2 * n_std * np.sqrt(eigenvalues[::-1])
+    ellipse = Ellipse(mean, width, height, angle=angle, facecolor="none", edgecolor=colour, lw=2, **kwargs)
+    ax.add_patch(ellipse)
+    return ellipse
+
+
+def plot_mixture_2d(x, params, responsibilities=None, *, ax=None, xlabel="x₁", ylabel="x₂"):
+    """2-D data as points, coloured by their responsibilities if given (two components:
+    a blend of the two colours; more: the most responsible component's colour), with the
+    1- and 2-standard-deviation ellipses of every component and its mean as a cross."""
+    x = as_data(x)
+    ax = _axes(ax)
+    if responsibilities is None:
+        colours = "#777777"
+    elif params.n_components == 2:
+        colours = _blend(np.asarray(responsibilities)[:, 1])
+    else:
+        colours = [COLOURS[k % len(COLOURS)] for k in np.argmax(responsibilities, axis=1)]
+    ax.scatter(x[:, 0], x[:, 1], c=colours, s=14, edgecolor="none", alpha=0.8)
+    for k in range(params.n_components):
+        colour = COLOURS[k % len(COLOURS)]
+        for n_std in (1, 2):
+            covariance_ellipse(ax, params.means[k], params.covariances[k], n_std=n_std, colour=colour)
+        ax.plot(*params.means[k], marker="X", color=colour, markersize=10, markeredgecolor="black")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_log_likelihood(log_likelihoods, *, ax=None, label=None):
+    """The log-likelihood of every EM iterate against the iteration number."""
+    ax = _axes(ax)
+    ax.plot(np.arange(len(log_likelihoods)), log_likelihoods, marker="o", ms=3, label=label)
+    ax.set_xlabel("iteration t")
+    ax.set_ylabel("log-likelihood log p(X | θ(t))")
+    return ax
+
+
+def _frames(trace, max_frames):
+    """Indices of the iterates to animate: all of them if few, else the early ones densely."""
+    n = len(trace)
+    if n <= max_frames:
+        return list(range(n))
+    return sorted(set(np.unique(np.geomspace(1, n, max_frames).astype(int) - 1).tolist()) | {n - 1})
+
+
+def animate_em_1d(x, trace, *, bins=30, xlabel="x", component_names=None, max_frames=15, interval=600):
+    """An animation of EM's iterates on 1-D data: the histogram with the fitted mixture at
+    each iteration, and the log-likelihood so far.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+    trace : list of (GaussianMixtureParams, float)
+        ``EMResult.trace``.
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+        Show it in a notebook with ``IPython.display.HTML(anim.to_jshtml())``: the frames
+        are embedded, so it plays on the website with no network.
+    """
+    x = as_data(x)
+    frames = _frames(trace, max_frames)
+    log_likelihoods = [value for _, value in trace]
+    figure, (ax_fit, ax_ll) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=ANIMATION_DPI,
+                                          gridspec_kw={"width_ratios": [2, 1]})
+    ymax = _max_density_1d(x, trace, frames, bins)
+
+    def draw(frame):
+        ax_fit.clear()
+        ax_ll.clear()
+        params, log_likelihood = trace[frame]
+        plot_mixture_1d(x, params, ax=ax_fit, bins=bins, xlabel=xlabel, component_names=component_names)
+        ax_fit.set_ylim(0, ymax)
+        ax_fit.set_title(f"iteration {frame}")
+        plot_log_likelihood(log_likelihoods[: frame + 1], ax=ax_ll)
+        ax_ll.set_xlim(-0.5, len(trace) - 0.5)
+        ax_ll.set_ylim(*_padded_range(log_likelihoods))
+        ax_ll.set_title(f"log-likelihood {log_likelihood:.2f}")
+        figure.tight_layout()
+
+    anim = animation.FuncAnimation(figure, draw, frames=frames, interval=interval)
+    plt.close(figure)
+    return anim
+
+
+def _max_density_1d(x, trace, frames, bins):
+    heights, _ = np.histogram(x, bins=bins, density=True)
+    grid = _grid(x)
+    peak = max(gmm.density(grid, trace[frame][0]).max() for frame in frames)
+    return 1.1 * max(heights.max(), peak)
+
+
+def _padded_range(values):
+    low, high = min(values), max(values)
+    pad = 0.05 * (high - low if high > low else 1.0)
+    return low - pad, high + pad
+
+
+def animate_em_2d(x, trace, *, xlabel="x₁", ylabel="x₂", max_frames=15, interval=600):
+    """An animation of EM's iterates on 2-D data: points coloured by their responsibilities
+    and the components' ellipses at each iteration (like the picture in the seed post).
+
+    Returns
+    -------
+    matplotlib.animation.FuncAnimation
+    """
+    x = as_data(x)
+    frames = _frames(trace, max_frames)
+    figure, ax = plt.subplots(figsize=(6, 5), dpi=ANIMATION_DPI)
+    margin = 0.1 * (x.max(axis=0) - x.min(axis=0))
+    limits = np.stack([x.min(axis=0) - margin, x.max(axis=0) + margin])
+
+    def draw(frame):
+        ax.clear()
+        params, log_likelihood = trace[frame]
+        responsibilities = gmm.predict_proba(x, params)
+        plot_mixture_2d(x, params, responsibilities, ax=ax, xlabel=xlabel, ylabel=ylabel)
+        ax.set_xlim(limits[:, 0])
+        ax.set_ylim(limits[:, 1])
+        ax.set_title(f"iteration {frame}: log-likelihood {log_likelihood:.1f}")
+        figure.tight_layout()
+
+    anim = animation.FuncAnimation(figure, draw, frames=frames, interval=interval)
+    plt.close(figure)
+    return anim
