@@ -13,6 +13,7 @@ next. The loop checks it: a decrease beyond rounding means the model's E-step or
 M-step is wrong, and it is reported with a :class:`LikelihoodDecreaseWarning`.
 """
 import math
+import numbers
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -108,7 +109,7 @@ def em(data, params0, e_step: Callable, m_step: Callable, *, tol=1e-8, max_iter=
         callback(0, params, log_likelihood)
     converged = False
     iteration = 0
-    for iteration in range(1, max_iter + 1):
+    for iteration in range(1, int(max_iter) + 1):
         params = m_step(data, expectations)
         expectations, new_log_likelihood = _run_e_step(e_step, data, params, iteration)
         trace.append((params, new_log_likelihood))
@@ -124,9 +125,9 @@ def em(data, params0, e_step: Callable, m_step: Callable, *, tol=1e-8, max_iter=
 
 
 def _check_loop_settings(tol, max_iter):
-    if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
+    if isinstance(tol, bool) or not (isinstance(tol, numbers.Real) and math.isfinite(tol) and tol >= 0):
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}; e.g. tol=1e-8.")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 0:
         raise ValueError(f"max_iter must be an integer >= 0, got {max_iter!r}; e.g. max_iter=500.")
 
 

@@ -15,7 +15,7 @@ from .engine import em
 from .validation import as_data, as_labels, as_n_components, as_nonnegative, as_responsibilities
 
 __all__ = [
-    "GaussianMixtureParams", "e_step", "m_step", "log_likelihood", "predict_proba",
+    "GaussianMixtureParams", "e_step", "m_step", "log_likelihood", "predict_proba", "elbo",
     "log_joint", "component_log_densities", "density", "sample", "n_parameters", "bic",
     "fit_gmm", "initial_params", "INIT_STRATEGIES",
 ]
@@ -76,7 +76,7 @@ class GaussianMixtureParams:
     def permuted(self, order):
         """The same mixture with its components listed in ``order`` (a permutation of 0..K-1)."""
         order = np.asarray(order)
-        if sorted(order.tolist()) != list(range(self.n_components)):
+        if not np.issubdtype(order.dtype, np.integer) or sorted(order.tolist()) != list(range(self.n_components)):
             raise ValueError(f"order must be a permutation of 0..{self.n_components - 1}, got {order.tolist()}.")
         return GaussianMixtureParams(self.weights[order], self.means[order], self.covariances[order])
 
@@ -250,6 +250,8 @@ def sample(params, n_samples, rng):
     z : ndarray of int, shape (n_samples,)
         The hidden component of every point.
     """
+    if not isinstance(params, GaussianMixtureParams):
+        raise ValueError(f"params must be a GaussianMixtureParams, got {type(params).__name__}.")
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"n_samples must be a whole number >= 1, got {n_samples!r}.")
     rng = _as_generator(rng)
@@ -334,6 +336,34 @@ def log_likelihood(x, params, labels=None):
     return e_step(x, params, labels)[1]
 
 
+def elbo(x, params, q):
+    """The evidence lower bound L(q, θ) of a mixture (chapter 4, ``eq-elbo``)::
+
+        L(q, θ) = Σ_i Σ_k q_ik (log π_k + log N(x_i | μ_k, Σ_k) - log q_ik),  with 0 log 0 = 0.
+
+    It is at most log p(X | θ), with equality when q is the posterior (the responsibilities);
+    the gap is KL(q || p(Z | X, θ)) (chapter 4, ``eq-decomposition``).
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    params : GaussianMixtureParams
+    q : array_like, shape (n, K)
+        A distribution over the components for every point (rows summing to 1).
+
+    Returns
+    -------
+    float
+    """
+    x = as_data(x)
+    _check_compatible(x, params)
+    q = as_responsibilities(q, len(x))
+    if q.shape[1] != params.n_components:
+        raise ValueError(f"q has {q.shape[1]} columns but the mixture has {params.n_components} components.")
+    log_q = np.log(q, out=np.zeros_like(q), where=q > 0)  # 0 log 0 = 0
+    return float(np.sum(q * (_log_joint(x, params) - log_q)))
+
+
 def predict_proba(x, params):
     """p(z = k | x, θ) for every point and component: the responsibilities (chapter 3).
 
@@ -355,14 +385,22 @@ def m_step(x, responsibilities, reg_covar=0.0):
 
         π_k = N_k / n,   μ_k = Σ_i γ_ik x_i / N_k,   Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k.
 
+    With ``reg_covar > 0`` every variance (in d-D, every eigenvalue of Σ_k) below
+    ``reg_covar`` is raised to it. This is the exact maximiser of Q over the covariances
+    whose eigenvalues are all at least ``reg_covar`` (the Gaussian log-likelihood of a
+    covariance depends on it only through its eigenvalues in the eigenbasis of the
+    weighted scatter matrix, each term log λ + s/λ being minimised at max(s, reg_covar)),
+    so EM's guarantee that the log-likelihood never decreases still holds (chapter 4).
+    scikit-learn instead adds ``reg_covar`` to the diagonal, which is not a maximiser of Q.
+
     Parameters
     ----------
     x : array_like, shape (n,) or (n, d)
     responsibilities : array_like, shape (n, K)
         Each row a distribution over the K components.
     reg_covar : float, default 0
-        Added to every variance (the diagonal of every covariance), so that a component
-        that collapses onto one point keeps a positive variance (chapter 6).
+        The smallest allowed variance (eigenvalue), so that a component that collapses
+        onto one point keeps a positive variance (chapter 6).
 
     Returns
     -------
@@ -371,7 +409,8 @@ def m_step(x, responsibilities, reg_covar=0.0):
     Raises
     ------
     ValueError
-        On bad input, or if a component collapsed (zero variance) and ``reg_covar`` is 0.
+        On bad input, or if a component collapsed (a variance of zero, or numerically
+        zero next to the data's spread) and ``reg_covar`` is 0.
     """
     x = as_data(x)
     responsibilities = as_responsibilities(responsibilities, len(x))
@@ -384,11 +423,10 @@ def _m_step(x, responsibilities, reg_covar):
     weights = totals / totals.sum()
     means = (responsibilities.T @ x) / (totals if x.ndim == 1 else totals[:, None])
     if x.ndim == 1:
-        covariances = _weighted_variances(x, responsibilities, means, totals) + reg_covar
+        covariances = np.maximum(_weighted_variances(x, responsibilities, means, totals), reg_covar)
     else:
-        covariances = _weighted_covariances(x, responsibilities, means, totals)
-        covariances[:, np.arange(x.shape[1]), np.arange(x.shape[1])] += reg_covar
-    _check_not_collapsed(covariances)
+        covariances = _floor_eigenvalues(_weighted_covariances(x, responsibilities, means, totals), reg_covar)
+    _check_not_collapsed(covariances, _data_scale(x))
     return GaussianMixtureParams(weights, means, covariances)
 
 
@@ -407,16 +445,40 @@ def _weighted_covariances(x, responsibilities, means, totals):
     return covariances
 
 
-def _check_not_collapsed(covariances):
+def _floor_eigenvalues(covariances, floor):
+    """Raise every eigenvalue of every covariance below ``floor`` to ``floor``."""
+    if floor == 0:
+        return covariances
+    eigenvalues, eigenvectors = np.linalg.eigh(covariances)
+    if np.all(eigenvalues >= floor):
+        return covariances
+    clipped = (eigenvectors * np.maximum(eigenvalues, floor)[:, None, :]) @ np.swapaxes(eigenvectors, 1, 2)
+    return (clipped + np.swapaxes(clipped, 1, 2)) / 2
+
+
+def _data_scale(x):
+    """The data's average variance per dimension (1 if the data do not vary)."""
+    scale = float(np.mean(np.var(x, axis=0)))
+    return scale if scale > 0 else 1.0
+
+
+# A variance this small next to the data's own (relative) is a collapse: the component
+# sits on a single point (or a line), and its density is numerically a spike.
+COLLAPSE_RATIO = 1e-12
+
+
+def _check_not_collapsed(covariances, data_scale):
+    threshold = COLLAPSE_RATIO * data_scale
     if covariances.ndim == 1:
-        collapsed = [k for k, variance in enumerate(covariances) if not variance > 0]
+        smallest = covariances
     else:
-        collapsed = [k for k, covariance in enumerate(covariances) if not _is_positive_definite(covariance)]
-    if collapsed:
+        smallest = np.linalg.eigvalsh(covariances)[:, 0]
+    collapsed = np.flatnonzero(~(smallest > threshold))
+    if collapsed.size:
         raise ValueError(
-            f"component {collapsed[0]} collapsed: its covariance is singular (a zero variance), "
-            "because it covers a single point or points on a line. Use reg_covar > 0 "
-            "(e.g. 1e-6), fewer components, or another initialisation."
+            f"component {collapsed[0]} collapsed: its variance ({smallest[collapsed[0]]:.3g}) is zero next to "
+            "the data's, because it covers a single point (or points on a line). Use reg_covar > 0 "
+            "(e.g. 1e-6 times the data's variance), fewer components, or another initialisation."
         )
 
 
@@ -468,7 +530,9 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     tol, max_iter
         Passed to :func:`emlib.em`.
     reg_covar : float, default 1e-6
-        Added to every variance in the M-step (chapter 6, collapsing components).
+        The smallest variance a component may have (in d-D, the smallest eigenvalue of
+        its covariance): it keeps a component from collapsing onto one point (chapter 6).
+        See :func:`m_step`.
     rng : numpy.random.Generator or int, optional
         The source of randomness for the initialisation; the same ``rng`` state gives
         bit-identical results.
@@ -494,6 +558,10 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     rng = _as_generator(rng)
     if isinstance(init, GaussianMixtureParams):
         _check_compatible(x, init, name="init")
+        if init.n_components != n_components:
+            raise ValueError(
+                f"init has {init.n_components} components but n_components={n_components}; make them agree."
+            )
         starts = [init]
     else:
         strategy = init if init is not None else ("labels" if labels is not None else "kmeans")
@@ -558,17 +626,17 @@ def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar
 
 
 def _random_points_params(x, n_components, reg_covar, rng):
-    chosen = rng.choice(len(x), size=n_components, replace=False)
-    means = x[chosen]
-    weights = np.full(n_components, 1 / n_components)
-    if x.ndim == 1:
-        covariances = np.full(n_components, x.var() + reg_covar)
-    else:
-        covariance = np.cov(x, rowvar=False, bias=True).reshape(x.shape[1], x.shape[1])
-        covariance[np.diag_indices_from(covariance)] += reg_covar
-        covariances = np.repeat(covariance[None], n_components, axis=0)
-    _check_not_collapsed(covariances)
-    return GaussianMixtureParams(weights, means, covariances)
+    """K distinct data values as means, the data's covariance for every component, equal weights."""
+    distinct = np.unique(x, axis=0)
+    if len(distinct) < n_components:
+        raise ValueError(
+            f"x has only {len(distinct)} distinct values, fewer than n_components={n_components}; "
+            "use fewer components."
+        )
+    means = distinct[np.sort(rng.choice(len(distinct), size=n_components, replace=False))]
+    spread = _data_covariance(x)
+    covariances = np.repeat(spread[None], n_components, axis=0)
+    return _regularised_params(np.full(n_components, 1 / n_components), means, covariances, x, reg_covar)
 
 
 def _labels_responsibilities(labels, n_components):
@@ -586,22 +654,38 @@ def _labels_responsibilities(labels, n_components):
 
 
 def _m_step_or_spread(x, responsibilities, reg_covar):
-    """The M-step, where a component of a single point gets the data's spread instead of collapsing."""
+    """The M-step for a starting point, where a component with no spread (one point, or
+    identical points) takes the data's covariance instead of collapsing."""
     totals = responsibilities.sum(axis=0) + EMPTY_COMPONENT_FLOOR
+    means = (responsibilities.T @ x) / (totals if x.ndim == 1 else totals[:, None])
     if x.ndim == 1:
-        means = responsibilities.T @ x / totals
-        variances = _weighted_variances(x, responsibilities, means, totals)
-        variances = np.where(variances > 0, variances, x.var() if x.var() > 0 else 1.0) + reg_covar
-        return GaussianMixtureParams(totals / totals.sum(), means, variances)
-    means = responsibilities.T @ x / totals[:, None]
-    covariances = _weighted_covariances(x, responsibilities, means, totals)
-    data_covariance = np.cov(x, rowvar=False, bias=True).reshape(x.shape[1], x.shape[1])
-    for k in range(len(covariances)):
-        covariances[k][np.diag_indices_from(covariances[k])] += reg_covar
-        if not _is_positive_definite(covariances[k]):
-            covariances[k] = data_covariance + max(reg_covar, 1e-12) * np.eye(x.shape[1])
-    _check_not_collapsed(covariances)
-    return GaussianMixtureParams(totals / totals.sum(), means, covariances)
+        covariances = _weighted_variances(x, responsibilities, means, totals)
+    else:
+        covariances = _weighted_covariances(x, responsibilities, means, totals)
+    return _regularised_params(totals / totals.sum(), means, covariances, x, reg_covar)
+
+
+def _data_covariance(x):
+    """The data's covariance (1-D: variance), as a float or a (d, d) array."""
+    if x.ndim == 1:
+        return np.array(x.var())
+    return np.atleast_2d(np.cov(x, rowvar=False, bias=True))
+
+
+def _regularised_params(weights, means, covariances, x, reg_covar):
+    """Parameters whose degenerate covariances are replaced by the data's, then floored."""
+    threshold = COLLAPSE_RATIO * _data_scale(x)
+    smallest = covariances if x.ndim == 1 else np.linalg.eigvalsh(covariances)[:, 0]
+    degenerate = ~(smallest > threshold)
+    if np.any(degenerate):
+        covariances = covariances.copy()
+        covariances[degenerate] = _data_covariance(x)
+    if x.ndim == 1:
+        covariances = np.maximum(covariances, reg_covar)
+    else:
+        covariances = _floor_eigenvalues(covariances, reg_covar)
+    _check_not_collapsed(covariances, _data_scale(x))
+    return GaussianMixtureParams(weights, means, covariances)
 
 
 # ---------------------------------------------------------------------------
@@ -632,8 +716,12 @@ def _check_compatible(x, params, name="params"):
 
 
 def _as_generator(rng):
-    if rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng as a seed must be a whole number >= 0, got {rng}.")
         return np.random.default_rng(rng)
+    if rng is None:
+        return np.random.default_rng()
     if isinstance(rng, np.random.Generator):
         return rng
     raise ValueError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}.")

@@ -111,7 +111,7 @@ def kmeans(x, n_clusters, *, init=None, tol=0.0, max_iter=300, rng=None):
     from .gmm import _as_generator
 
     x = as_data(x)
-    n_clusters = as_n_components(n_clusters)
+    n_clusters = as_n_components(n_clusters, "n_clusters")
     if len(x) < n_clusters:
         raise ValueError(f"x has {len(x)} points, fewer than n_clusters={n_clusters}.")
     if init is None:

@@ -23,7 +23,8 @@ def _check(counts, theta):
     counts = np.array(counts, dtype=float)
     if counts.shape != (4,) or np.any(counts < 0) or not np.all(np.isfinite(counts)) or counts.sum() == 0:
         raise ValueError(f"counts must be four non-negative numbers, not all 0, got {counts.tolist()}.")
-    if not (np.isfinite(theta) and 0 < theta < 1):
+    if isinstance(theta, bool) or not isinstance(theta, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(theta) and 0 < theta < 1):
         raise ValueError(f"theta must lie strictly between 0 and 1, got {theta!r}.")
     return counts, float(theta)
 

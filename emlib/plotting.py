@@ -12,7 +12,7 @@ from matplotlib.patches import Ellipse
 from . import gmm
 from .validation import as_data
 
-__all__ = ["COLOURS", "plot_mixture_1d", "plot_responsibilities_1d", "covariance_ellipse",
+__all__ = ["COLOURS", "TOTAL_COLOUR", "plot_mixture_1d", "plot_responsibilities_1d", "covariance_ellipse",
            "plot_mixture_2d", "animate_em_1d", "animate_em_2d", "plot_log_likelihood"]
 
 # Okabe & Ito's colour-blind-safe palette: vermillion, blue, bluish green, orange, purple, sky blue.
@@ -71,23 +71,25 @@ def _grid(x, n_points=400):
 def plot_responsibilities_1d(x, responsibilities, *, ax=None, component=1, xlabel="x",
                              ylabel="responsibility"):
     """Each point at its value on the x-axis and its responsibility for ``component`` on the
-    y-axis, coloured from the first component's colour (0) to the second's (1)."""
+    y-axis, coloured from the other component's colour (responsibility 0) to this
+    component's colour (responsibility 1). Meant for two components."""
     x = as_data(x)
     ax = _axes(ax)
     values = np.asarray(responsibilities)[:, component]
-    colours = _blend(values)
-    ax.scatter(x, values, c=colours, s=18, edgecolor="none")
+    other = 1 - component if component in (0, 1) else 0
+    ax.scatter(x, values, c=_blend(values, low=COLOURS[other], high=COLOURS[component]), s=18,
+               edgecolor="none")
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
 
 
-def _blend(values):
-    """Colours between COLOURS[0] (value 0) and COLOURS[1] (value 1)."""
-    first = np.array(plt.matplotlib.colors.to_rgb(COLOURS[0]))
-    second = np.array(plt.matplotlib.colors.to_rgb(COLOURS[1]))
-    return (1 - values)[:, None] * first + values[:, None] * second
+def _blend(values, low=COLOURS[0], high=COLOURS[1]):
+    """Colours between ``low`` (value 0) and ``high`` (value 1), shape (n, 3)."""
+    low = np.array(plt.matplotlib.colors.to_rgb(low))
+    high = np.array(plt.matplotlib.colors.to_rgb(high))
+    return (1 - values)[:, None] * low + values[:, None] * high
 
 
 def covariance_ellipse(ax, mean, covariance, *, n_std=2.0, colour=COLOURS[0], **kwargs):

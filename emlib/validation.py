@@ -19,9 +19,12 @@ def as_data(x, name="x"):
         or holds NaN or infinity.
     """
     try:
-        data = np.array(x, dtype=float)  # a copy: the caller's array is never touched
-    except (TypeError, ValueError) as error:
+        array = np.asarray(x)
+    except ValueError as error:  # e.g. rows of different lengths
         raise ValueError(f"{name} must be an array of numbers ({error}).") from None
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be an array of numbers (integers or floats), got an array of {array.dtype}.")
+    data = np.array(array, dtype=float)  # a copy: the caller's array is never touched
     if data.ndim not in (1, 2):
         raise ValueError(
             f"{name} must have shape (n,) for 1-D data or (n, d) for d-dimensional data, "
@@ -40,12 +43,12 @@ def as_data(x, name="x"):
     return data
 
 
-def as_n_components(n_components):
+def as_n_components(n_components, name="n_components"):
     """Return ``n_components`` as an int >= 1, checked."""
     if isinstance(n_components, bool) or not isinstance(n_components, numbers.Integral):
-        raise ValueError(f"n_components must be a whole number >= 1, got {n_components!r}.")
+        raise ValueError(f"{name} must be a whole number >= 1, got {n_components!r}.")
     if n_components < 1:
-        raise ValueError(f"n_components must be at least 1, got {n_components}.")
+        raise ValueError(f"{name} must be at least 1, got {n_components}.")
     return int(n_components)
 
 

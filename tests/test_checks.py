@@ -1,0 +1,128 @@
+"""Every exercise check passes on the chapter's solution, and fails on the student's stub
+and on a typical wrong answer (so a student who passes a check has really solved it)."""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import emlib
+from emlib.checks import CHECKS, CheckFailed
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import exercises  # noqa: E402
+
+
+def chapter_of(label):
+    number = int(label.split("-")[0].removeprefix("ch"))
+    return next((ROOT / "chapters").glob(f"{number:02d}_*.ipynb"))
+
+
+def solution_cell(label):
+    """The code cell of the exercise's solution that holds the nbgrader markers."""
+    notebook = json.loads(chapter_of(label).read_text())
+    for region_label, start, end in exercises.solution_regions(notebook):
+        if region_label == label:
+            marked = [c for c in notebook["cells"][start:end] if exercises.has_solution_markers(c)]
+            assert len(marked) == 1, f"{label}: expected one code cell with solution markers"
+            return notebook, exercises.source(marked[0])
+    raise AssertionError(f"{label}: no gated solution in {chapter_of(label).name}")
+
+
+def define(label, code):
+    """Run the chapter's imports cell, then ``code``; return the function the check wants."""
+    notebook, _ = solution_cell(label)
+    namespace = {}
+    imports = next(exercises.source(c) for c in notebook["cells"] if c["cell_type"] == "code")
+    exec(imports, namespace)
+    exec(code, namespace)
+    return namespace[CHECKS[label].__name__.removeprefix("check_")]
+
+
+@pytest.mark.parametrize("label", sorted(CHECKS))
+def test_check_passes_on_the_chapters_solution(label, capsys):
+    _, code = solution_cell(label)
+    CHECKS[label](define(label, code))
+    assert "✓" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("label", sorted(CHECKS))
+def test_check_lets_the_stub_raise_not_implemented(label):
+    _, code = solution_cell(label)
+    stub = define(label, exercises.strip_solution_regions(code))
+    with pytest.raises(NotImplementedError):
+        CHECKS[label](stub)
+
+
+def _naive_log_sum_exp(values):
+    with np.errstate(over="ignore", divide="ignore"):  # the mistake: exp under- and overflows
+        return float(np.log(np.sum(np.exp(values))))
+
+
+def _naive_responsibilities(x, params):
+    densities = np.stack([w * np.exp(-(x - m) ** 2 / (2 * v)) / np.sqrt(2 * np.pi * v)
+                          for w, m, v in zip(params.weights, params.means, params.covariances)], axis=1)
+    with np.errstate(invalid="ignore"):  # the mistake: 0/0 for points far from every component
+        return densities / densities.sum(axis=1, keepdims=True)
+
+
+def _in_place_labels(responsibilities, labels):
+    for i, label in enumerate(labels):
+        if label >= 0:
+            responsibilities[i] = 0.0
+            responsibilities[i, label] = 1.0
+    return responsibilities
+
+
+def _coin_ignoring_prior(heads, tosses, theta_a, theta_b, prior_a=0.5):
+    a = theta_a**heads * (1 - theta_a) ** (tosses - heads)
+    b = theta_b**heads * (1 - theta_b) ** (tosses - heads)
+    return a / (a + b)
+
+
+WRONG_ANSWERS = {  # a typical mistake for every check
+    "ch1-ex2": lambda heights, genders, t: np.mean(np.where(heights >= t, "male", "female") == genders),
+    "ch2-ex1": lambda x, w, m, v: sum(wk * np.exp(-(x - mk) ** 2 / (2 * vk)) / np.sqrt(2 * np.pi) / vk
+                                      for wk, mk, vk in zip(w, m, v)),  # divides by σ² instead of σ
+    "ch2-ex3": lambda x, z, k: (np.bincount(z) / len(z), np.array([x[z == j].mean() for j in range(k)]),
+                                np.array([x[z == j].var(ddof=1) for j in range(k)])),  # n_k - 1
+    "ch3-ex1": _naive_log_sum_exp,
+    "ch3-ex2": _naive_responsibilities,
+    "ch3-ex3": lambda r: r.sum(axis=0) / r.shape[1],  # divides by K, not n
+    "ch4-ex2": lambda x, r, params: emlib.GaussianMixtureParams(
+        params.weights, np.array([x[r[:, k] > 0].mean() for k in range(r.shape[1])]), params.covariances),
+    "ch4-ex3": lambda x, k: emlib.GaussianMixtureParams(np.full(k, 1 / k), np.full(k, x.mean()),
+                                                        np.full(k, x.var(ddof=1))),
+    "ch5-ex1": _in_place_labels,
+    "ch5-ex2": lambda p, truth: np.mean(np.where(p >= 0.5, "female", "male") == truth),
+    "ch5-ex3": lambda params, grid: float(np.trapezoid(emlib.gmm.density(grid, params), grid)),  # sum, not max
+    "ch6-ex1": lambda x, g: np.cov(x, rowvar=False, aweights=g),  # unbiased, not the ML estimate
+    "ch6-ex2": lambda ll, p, n: -2 * ll + p * np.log10(n),
+    "ch6-ex3": _coin_ignoring_prior,
+    "ch7-ex2": lambda r, alpha: (r.sum(axis=0) + alpha) / (r.sum(axis=0) + alpha).sum(),  # α, not α - 1
+    "ch7-ex3": lambda mean, new, count: mean + (new - mean) / (count + 1),
+}
+
+
+def test_every_check_has_a_wrong_answer_to_fail_on():
+    assert set(WRONG_ANSWERS) == set(CHECKS)
+
+
+@pytest.mark.parametrize("label", sorted(CHECKS))
+def test_check_fails_on_a_typical_wrong_answer(label):
+    with pytest.raises(CheckFailed) as failure:
+        CHECKS[label](WRONG_ANSWERS[label])
+    assert len(str(failure.value)) > 30, "the message says what is wrong"
+
+
+def test_every_coding_exercise_with_markers_has_a_check_cell_after_it():
+    for path in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb")):
+        notebook = json.loads(path.read_text())
+        for label, start, end in exercises.solution_regions(notebook):
+            if any(exercises.has_solution_markers(c) for c in notebook["cells"][start:end]):
+                assert label in CHECKS, f"{path.name}: {label} has solution markers but no check"
+                following = notebook["cells"][end + 1]
+                assert exercises.is_check(following), f"{path.name}: no check cell right after {label}"
+                assert CHECKS[label].__name__ in exercises.source(following)

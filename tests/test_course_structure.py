@@ -1,0 +1,149 @@
+"""Every chapter opens and closes the same way, and its prose and code stay in sync.
+
+These checks read the committed notebooks (nbval, run by the same `pytest`, re-executes
+them and compares their outputs).
+"""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOC = (ROOT / "_toc.yml").read_text()
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+MIN_EXERCISES = {"07": 2}  # the conclusion may have fewer; every other chapter at least 3
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def markdown(notebook):
+    return "\n".join(source(c) for c in notebook["cells"] if c["cell_type"] == "markdown")
+
+
+def code_cells(notebook):
+    return [c for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+def chapter_number(path):
+    return path.name[:2]
+
+
+def test_there_are_seven_chapters_all_in_the_toc():
+    assert [chapter_number(p) for p in CHAPTERS] == ["01", "02", "03", "04", "05", "06", "07"]
+    for path in CHAPTERS:
+        assert f"chapters/{path.stem}" in TOC
+
+
+@pytest.fixture(params=CHAPTERS, ids=lambda p: p.stem)
+def chapter(request):
+    return request.param, load(request.param)
+
+
+def test_opens_with_title_and_learning_objectives(chapter):
+    path, notebook = chapter
+    first = source(notebook["cells"][0])
+    assert first.startswith("# ") and not re.match(r"# \d", first), (
+        "the first cell is the chapter's title, without a number (the table of contents numbers chapters)")
+    assert "Learning objectives" in first
+
+
+def test_one_imports_cell_with_a_seeded_rng(chapter):
+    _, notebook = chapter
+    cells = code_cells(notebook)
+    first = source(cells[0])
+    assert re.search(r"rng = np\.random\.default_rng\(\d+\)", first), "the imports cell ends with a seeded rng"
+    for cell in cells[1:]:
+        for line in source(cell).splitlines():
+            assert not re.match(r"\s*(import |from \S+ import )", line) or "BEGIN SOLUTION" in source(cell), (
+                f"imports belong in the first code cell, found {line!r}"
+            )
+
+
+def test_no_unseeded_randomness(chapter):
+    _, notebook = chapter
+    for cell in code_cells(notebook):
+        text = source(cell)
+        assert "np.random.seed" not in text and not re.search(r"np\.random\.(rand|randn|normal|choice)\(", text), (
+            "use the chapter's rng, not NumPy's global generator"
+        )
+        assert not re.search(r"default_rng\(\)", text), "every generator is seeded"
+
+
+def test_closes_with_summary_exercises_references(chapter):
+    _, notebook = chapter
+    text = markdown(notebook)
+    positions = [text.find(heading) for heading in ("## Summary", "## Exercises", "## References")]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
+    assert "```{bibliography}" in source(notebook["cells"][-1])
+
+
+def test_enough_labelled_exercises_each_with_a_gated_solution(chapter):
+    path, notebook = chapter
+    number = int(chapter_number(path))
+    text = markdown(notebook)
+    labels = re.findall(r"```\{exercise\}[^\n]*\n:label: (\S+)", text)
+    assert len(labels) >= MIN_EXERCISES.get(chapter_number(path), 3)
+    assert labels == [f"ch{number}-ex{k}" for k in range(1, len(labels) + 1)], "numbered chN-ex1, chN-ex2, ..."
+    for label in labels:
+        assert f"```{{solution-start}} {label}\n:class: dropdown" in text, f"{label} has no gated dropdown solution"
+    assert text.count("```{solution-start}") == text.count("```{solution-end}")
+
+
+def test_solution_code_is_marked_for_nbgrader(chapter):
+    _, notebook = chapter
+    for cell in code_cells(notebook):
+        text = source(cell)
+        assert text.count("### BEGIN SOLUTION") == text.count("### END SOLUTION")
+
+
+def test_every_figure_has_a_caption_a_label_and_alt_text(chapter):
+    _, notebook = chapter
+    for cell in code_cells(notebook):
+        has_image = any("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+        if not has_image:
+            continue
+        options = cell["metadata"].get("mystnb", {})
+        assert options.get("figure", {}).get("caption"), f"figure without caption:\n{source(cell)[:200]}"
+        assert options.get("figure", {}).get("name", "").startswith("fig-")
+        assert len(options.get("image", {}).get("alt", "")) > 20, "alt text that describes the figure"
+
+
+def glued_names(notebook):
+    """The names glued by the notebook's stored outputs (MyST-NB records them as 'scrapbook')."""
+    return [output["metadata"]["scrapbook"]["name"] for cell in code_cells(notebook)
+            for output in cell.get("outputs", []) if "scrapbook" in output.get("metadata", {})]
+
+
+def test_every_glued_name_used_in_prose_is_computed(chapter):
+    _, notebook = chapter
+    used = set(re.findall(r"\{glue(?::text|:math|:any)?\}`([^`:]+)", markdown(notebook)))
+    missing = used - set(glued_names(notebook))
+    assert not missing, f"glued in prose but never computed: {sorted(missing)}"
+
+
+def test_no_glue_name_is_used_by_two_chapters():
+    owners = {}
+    for path in CHAPTERS:
+        for name in set(glued_names(load(path))):
+            assert name not in owners, f"{name} is glued by {owners[name]} and {path.name}"
+            owners[name] = path.name
+
+
+def test_stored_outputs_come_from_restart_and_run_all(chapter):
+    _, notebook = chapter
+    counts = [c["execution_count"] for c in code_cells(notebook)]
+    assert counts == list(range(1, len(counts) + 1))
+    for cell in code_cells(notebook):
+        assert all(o["output_type"] != "error" for o in cell["outputs"])
+
+
+def test_notebook_is_light(chapter):
+    path, _ = chapter
+    assert path.stat().st_size < 3_000_000
