@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test test-fast book lab clean
+.PHONY: setup test test-fast book lab student bench clean
 
 setup: $(STAMP)
 
@@ -32,5 +32,14 @@ book: $(STAMP)
 lab: $(STAMP)
 	cd chapters && ../$(BIN)/jupyter lab
 
+## make student: the student version: notebooks without solutions (student/notebooks) and
+## a website without solutions (student/site/_build/html).
+student: $(STAMP)
+	$(BIN)/python scripts/exercises.py student --out student
+
+## make bench: emlib against scikit-learn on the same EM work (not part of the tests).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_gmm.py
+
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache student

@@ -208,10 +208,11 @@ def _student_cells(solution_cells, answer_cells):
             stubs.append(cell)
     if stubs or not answer_cells:
         return stubs
+    answer_id = f"answer-{solution_cells[0].get('id', 'cell')}" if solution_cells else "answer"
     if any(cell["cell_type"] == "code" for cell in solution_cells):
-        return [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+        return [{"cell_type": "code", "execution_count": None, "id": answer_id, "metadata": {}, "outputs": [],
                  "source": "# YOUR CODE HERE"}]
-    return [{"cell_type": "markdown", "metadata": {}, "source": "*Your answer here.*"}]
+    return [{"cell_type": "markdown", "id": answer_id, "metadata": {}, "source": "*Your answer here.*"}]
 
 
 def _clear(cell):
@@ -226,15 +227,17 @@ def make_student_version(out, build=True, root=ROOT):
         shutil.rmtree(out)
     site = out / "site"
     (site / "chapters").mkdir(parents=True)
-    for name in ("_toc.yml", "references.bib"):
-        shutil.copy(root / name, site / name)
+    shutil.copy(root / "references.bib", site / "references.bib")
+    toc = (root / "_toc.yml").read_text()
+    (site / "_toc.yml").write_text(toc.split("  - caption: Teaching with this book")[0])  # no instructors' part
     config = (root / "_config.yml").read_text()
     config = config.replace('title: "Expectation-Maximisation Explained"',
                             'title: "Expectation-Maximisation Explained (student edition)"')
     config = config.replace("  config:\n", "  config:\n    hide_solutions: true\n", 1)
     (site / "_config.yml").write_text(config)
     for page in (root / "chapters").glob("*.md"):
-        shutil.copy(page, site / "chapters" / page.name)
+        if page.name != "instructors.md":
+            shutil.copy(page, site / "chapters" / page.name)
     for path in chapter_notebooks(root):
         notebook = read(path)
         write(student_notebook(notebook, keep_outputs=False), out / "notebooks" / path.name)
