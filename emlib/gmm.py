@@ -172,23 +172,36 @@ def component_log_densities(x, params):
     """
     x = as_data(x)
     _check_compatible(x, params)
-    return _component_log_densities(x, params)
+    return _component_log_densities(x, params).T
 
 
 def _component_log_densities(x, params):
+    """log N(x_i | μ_k, Σ_k) as a (K, n) array: one row per component.
+
+    The (K, n) layout keeps every operation on long contiguous rows: NumPy is several
+    times slower reducing along a short axis of length K (see benchmarks/).
+    """
+    densities = np.empty((params.n_components, len(x)))
     if params.is_1d:
-        variances = params.covariances
-        squared_distances = (x[:, None] - params.means) ** 2 / variances
-        return -0.5 * (LOG_2PI + np.log(variances) + squared_distances)
-    n, d = x.shape
-    log_densities = np.empty((n, params.n_components))
-    for k in range(params.n_components):
+        log_normalisers = -0.5 * (LOG_2PI + np.log(params.covariances))
+        for k, row in enumerate(densities):  # row = -(x - μ_k)² / (2σ_k²) - log √(2πσ_k²)
+            np.subtract(x, params.means[k], out=row)
+            np.square(row, out=row)
+            row *= -0.5 / params.covariances[k]
+            row += log_normalisers[k]
+        return densities
+    d = x.shape[1]
+    for k, row in enumerate(densities):
         cholesky_factor = np.linalg.cholesky(params.covariances[k])  # Σ_k = L Lᵀ
-        whitened = np.linalg.solve(cholesky_factor, (x - params.means[k]).T)  # L⁻¹(x - μ_k)
-        mahalanobis = np.einsum("ij,ij->j", whitened, whitened)
+        inverse_factor = np.linalg.inv(cholesky_factor)  # L⁻¹ (d x d), so Σ_k⁻¹ = L⁻ᵀ L⁻¹
+        whitened = inverse_factor @ x.T  # L⁻¹ x, shape (d, n)
+        whitened -= (inverse_factor @ params.means[k])[:, None]  # L⁻¹ (x - μ_k)
+        np.square(whitened, out=whitened)
+        np.sum(whitened, axis=0, out=row)  # the squared Mahalanobis distance
         log_determinant = 2 * np.log(np.diag(cholesky_factor)).sum()
-        log_densities[:, k] = -0.5 * (d * LOG_2PI + log_determinant + mahalanobis)
-    return log_densities
+        row *= -0.5
+        row -= 0.5 * (d * LOG_2PI + log_determinant)
+    return densities
 
 
 def log_joint(x, params):
@@ -200,27 +213,39 @@ def log_joint(x, params):
     """
     x = as_data(x)
     _check_compatible(x, params)
-    return _log_joint(x, params)
+    return _log_joint(x, params).T
 
 
 def _log_joint(x, params):
+    """log π_k + log N(x_i | μ_k, Σ_k) as a (K, n) array."""
     log_joint_probabilities = _component_log_densities(x, params)
-    log_joint_probabilities += np.log(params.weights)
-    if np.any(np.isnan(log_joint_probabilities)) or np.any(log_joint_probabilities == np.inf):
+    log_joint_probabilities += np.log(params.weights)[:, None]
+    return log_joint_probabilities
+
+
+def _log_marginals(log_joint_probabilities):
+    """log p(x_i | θ) = log Σ_k exp(log_joint[k, i]) for every point (log-sum-exp), checked."""
+    largest = log_joint_probabilities.max(axis=0)
+    if not np.all(np.isfinite(largest)):
+        _raise_non_finite(largest)
+    with np.errstate(under="ignore"):
+        sums = np.exp(log_joint_probabilities - largest).sum(axis=0)
+    return largest + np.log(sums)
+
+
+def _raise_non_finite(largest):
+    """Say why some point's largest log-joint probability is not finite."""
+    if np.any(np.isnan(largest)) or np.any(largest == np.inf):
         raise ValueError(
             "a component's density is infinite: a variance has shrunk to (almost) zero, i.e. a "
             "component collapsed onto a single point. Use reg_covar > 0 (e.g. 1e-6) or another "
             "initialisation."
         )
-    return log_joint_probabilities
-
-
-def _logsumexp_rows(values):
-    """log Σ_k exp(values[i, k]) for every row, without overflow or underflow."""
-    row_max = values.max(axis=1)
-    safe_max = np.where(np.isfinite(row_max), row_max, 0.0)
-    with np.errstate(divide="ignore"):
-        return safe_max + np.log(np.exp(values - safe_max[:, None]).sum(axis=1))
+    row = int(np.argmin(np.isfinite(largest)))
+    raise ValueError(
+        f"point {row} is too far from every component for double precision; "
+        "rescale the data (e.g. standardise it) or start from other parameters."
+    )
 
 
 def density(x, params):
@@ -232,7 +257,7 @@ def density(x, params):
     """
     x = as_data(x)
     _check_compatible(x, params)
-    return np.exp(_logsumexp_rows(_log_joint(x, params)))
+    return np.exp(_log_marginals(_log_joint(x, params)))
 
 
 def sample(params, n_samples, rng):
@@ -299,28 +324,31 @@ def e_step(x, params, labels=None):
 
 
 def _e_step(x, params, labels):
-    log_joint_probabilities = _log_joint(x, params)
-    log_marginals = _logsumexp_rows(log_joint_probabilities)  # log p(x_i | θ)
-    if not np.all(np.isfinite(log_marginals)):
-        row = int(np.argmin(np.isfinite(log_marginals)))
-        raise ValueError(
-            f"point {row} is too far from every component for double precision; "
-            "rescale the data (e.g. standardise it) or start from other parameters."
-        )
-    responsibilities = np.exp(log_joint_probabilities - log_marginals[:, None])
+    work = _log_joint(x, params)  # (K, n): log π_k N(x_i | k), normalised in place below
     if labels is not None:
         labelled = np.flatnonzero(labels >= 0)
         known = labels[labelled]
-        responsibilities[labelled] = 0.0
-        responsibilities[labelled, known] = 1.0
-        log_marginals[labelled] = log_joint_probabilities[labelled, known]
+        labelled_log_joint = work[known, labelled]  # log π_z N(x_i | z) of the labelled points
+    largest = work.max(axis=0)
+    if not np.all(np.isfinite(largest)):
+        _raise_non_finite(largest)
+    work -= largest
+    with np.errstate(under="ignore"):
+        np.exp(work, out=work)
+    sums = work.sum(axis=0)
+    work /= sums  # the responsibilities γ_ik, as a (K, n) array
+    log_marginals = largest + np.log(sums)  # log p(x_i | θ)
+    if labels is not None:
+        work[:, labelled] = 0.0
+        work[known, labelled] = 1.0
+        log_marginals[labelled] = labelled_log_joint
     log_likelihood = float(log_marginals.sum())
     if not np.isfinite(log_likelihood):
         raise ValueError(
             "a labelled point is too far from its own component for double precision; "
             "start from parameters where every class covers its labelled points."
         )
-    return responsibilities, log_likelihood
+    return work.T, log_likelihood
 
 
 def log_likelihood(x, params, labels=None):
@@ -361,7 +389,7 @@ def elbo(x, params, q):
     if q.shape[1] != params.n_components:
         raise ValueError(f"q has {q.shape[1]} columns but the mixture has {params.n_components} components.")
     log_q = np.log(q, out=np.zeros_like(q), where=q > 0)  # 0 log 0 = 0
-    return float(np.sum(q * (_log_joint(x, params) - log_q)))
+    return float(np.sum(q * (_log_joint(x, params).T - log_q)))
 
 
 def predict_proba(x, params):
@@ -418,30 +446,38 @@ def m_step(x, responsibilities, reg_covar=0.0):
     return _m_step(x, responsibilities, reg_covar)
 
 
-def _m_step(x, responsibilities, reg_covar):
-    totals = responsibilities.sum(axis=0) + EMPTY_COMPONENT_FLOOR  # N_k
+def _m_step(x, responsibilities, reg_covar, data_scale=None):
+    by_component = responsibilities.T  # (K, n); contiguous rows when it comes from the E-step
+    totals = by_component.sum(axis=1) + EMPTY_COMPONENT_FLOOR  # N_k
     weights = totals / totals.sum()
-    means = (responsibilities.T @ x) / (totals if x.ndim == 1 else totals[:, None])
+    means = (by_component @ x) / (totals if x.ndim == 1 else totals[:, None])
     if x.ndim == 1:
-        covariances = np.maximum(_weighted_variances(x, responsibilities, means, totals), reg_covar)
+        covariances = np.maximum(_weighted_variances(x, by_component, means, totals), reg_covar)
     else:
-        covariances = _floor_eigenvalues(_weighted_covariances(x, responsibilities, means, totals), reg_covar)
-    _check_not_collapsed(covariances, _data_scale(x))
+        covariances = _floor_eigenvalues(_weighted_covariances(x, by_component, means, totals), reg_covar)
+    _check_not_collapsed(covariances, _data_scale(x) if data_scale is None else data_scale)
     return GaussianMixtureParams(weights, means, covariances)
 
 
-def _weighted_variances(x, responsibilities, means, totals):
-    squared_deviations = (x[:, None] - means) ** 2
-    return np.einsum("ik,ik->k", responsibilities, squared_deviations) / totals
+def _weighted_variances(x, by_component, means, totals):
+    """σ_k² = Σ_i γ_ik (x_i - μ_k)² / N_k for every component, from γ as a (K, n) array."""
+    variances = np.empty(len(means))
+    squared_deviations = np.empty_like(x)
+    for k, weights in enumerate(by_component):
+        np.subtract(x, means[k], out=squared_deviations)
+        np.square(squared_deviations, out=squared_deviations)
+        variances[k] = weights @ squared_deviations
+    return variances / totals
 
 
-def _weighted_covariances(x, responsibilities, means, totals):
+def _weighted_covariances(x, by_component, means, totals):
+    """Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k for every component, from γ as (K, n)."""
     n_components, d = means.shape
     covariances = np.empty((n_components, d, d))
-    for k in range(n_components):
+    for k, weights in enumerate(by_component):
         deviations = x - means[k]
-        covariances[k] = (responsibilities[:, k] * deviations.T) @ deviations / totals[k]
-        covariances[k] = (covariances[k] + covariances[k].T) / 2  # exact symmetry
+        covariance = (deviations.T * weights) @ deviations / totals[k]
+        covariances[k] = (covariance + covariance.T) / 2  # exact symmetry
     return covariances
 
 
@@ -572,8 +608,10 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     def gmm_e_step(data, params):
         return _e_step(data, params, labels)
 
+    data_scale = _data_scale(x)
+
     def gmm_m_step(data, responsibilities):
-        return _m_step(data, responsibilities, reg_covar)
+        return _m_step(data, responsibilities, reg_covar, data_scale)
 
     best = None
     for params0 in starts:
@@ -656,12 +694,13 @@ def _labels_responsibilities(labels, n_components):
 def _m_step_or_spread(x, responsibilities, reg_covar):
     """The M-step for a starting point, where a component with no spread (one point, or
     identical points) takes the data's covariance instead of collapsing."""
-    totals = responsibilities.sum(axis=0) + EMPTY_COMPONENT_FLOOR
-    means = (responsibilities.T @ x) / (totals if x.ndim == 1 else totals[:, None])
+    by_component = responsibilities.T
+    totals = by_component.sum(axis=1) + EMPTY_COMPONENT_FLOOR
+    means = (by_component @ x) / (totals if x.ndim == 1 else totals[:, None])
     if x.ndim == 1:
-        covariances = _weighted_variances(x, responsibilities, means, totals)
+        covariances = _weighted_variances(x, by_component, means, totals)
     else:
-        covariances = _weighted_covariances(x, responsibilities, means, totals)
+        covariances = _weighted_covariances(x, by_component, means, totals)
     return _regularised_params(totals / totals.sum(), means, covariances, x, reg_covar)
 
 
