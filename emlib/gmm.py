@@ -447,16 +447,25 @@ def m_step(x, responsibilities, reg_covar=0.0):
 
 
 def _m_step(x, responsibilities, reg_covar, data_scale=None):
-    by_component = responsibilities.T  # (K, n); contiguous rows when it comes from the E-step
-    totals = by_component.sum(axis=1) + EMPTY_COMPONENT_FLOOR  # N_k
-    weights = totals / totals.sum()
-    means = (by_component @ x) / (totals if x.ndim == 1 else totals[:, None])
+    weights, means, covariances = _weighted_moments(x, responsibilities)
     if x.ndim == 1:
-        covariances = np.maximum(_weighted_variances(x, by_component, means, totals), reg_covar)
+        covariances = np.maximum(covariances, reg_covar)
     else:
-        covariances = _floor_eigenvalues(_weighted_covariances(x, by_component, means, totals), reg_covar)
+        covariances = _floor_eigenvalues(covariances, reg_covar)
     _check_not_collapsed(covariances, _data_scale(x) if data_scale is None else data_scale)
     return GaussianMixtureParams(weights, means, covariances)
+
+
+def _weighted_moments(x, responsibilities):
+    """π_k = N_k / n, μ_k and Σ_k (1-D: σ_k²) weighted by the responsibilities (n, K)."""
+    by_component = responsibilities.T  # (K, n); contiguous rows when it comes from the E-step
+    totals = by_component.sum(axis=1) + EMPTY_COMPONENT_FLOOR  # N_k
+    means = (by_component @ x) / (totals if x.ndim == 1 else totals[:, None])
+    if x.ndim == 1:
+        covariances = _weighted_variances(x, by_component, means, totals)
+    else:
+        covariances = _weighted_covariances(x, by_component, means, totals)
+    return totals / totals.sum(), means, covariances
 
 
 def _weighted_variances(x, by_component, means, totals):
@@ -694,14 +703,7 @@ def _labels_responsibilities(labels, n_components):
 def _m_step_or_spread(x, responsibilities, reg_covar):
     """The M-step for a starting point, where a component with no spread (one point, or
     identical points) takes the data's covariance instead of collapsing."""
-    by_component = responsibilities.T
-    totals = by_component.sum(axis=1) + EMPTY_COMPONENT_FLOOR
-    means = (by_component @ x) / (totals if x.ndim == 1 else totals[:, None])
-    if x.ndim == 1:
-        covariances = _weighted_variances(x, by_component, means, totals)
-    else:
-        covariances = _weighted_covariances(x, by_component, means, totals)
-    return _regularised_params(totals / totals.sum(), means, covariances, x, reg_covar)
+    return _regularised_params(*_weighted_moments(x, responsibilities), x, reg_covar)
 
 
 def _data_covariance(x):

@@ -4,6 +4,8 @@ Every function draws on an Axes it is given (or makes one) and returns it, with
 labelled axes; the caller adds the title and caption. Colours follow one palette
 (`COLOURS`), readable on white and by colour-blind readers (Okabe & Ito).
 """
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
@@ -13,7 +15,7 @@ from . import gmm
 from .validation import as_data
 
 __all__ = ["COLOURS", "TOTAL_COLOUR", "plot_mixture_1d", "plot_responsibilities_1d", "covariance_ellipse",
-           "plot_mixture_2d", "animate_em_1d", "animate_em_2d", "plot_log_likelihood"]
+           "plot_mixture_2d", "animate_em_1d", "animate_em_2d", "animation_html", "plot_log_likelihood"]
 
 # Okabe & Ito's colour-blind-safe palette: vermillion, blue, bluish green, orange, purple, sky blue.
 COLOURS = ("#D55E00", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9")
@@ -134,6 +136,41 @@ def plot_log_likelihood(log_likelihoods, *, ax=None, label=None):
     return ax
 
 
+# matplotlib's player loads its button icons from a CDN (Font Awesome): text symbols instead,
+# so the controls show with no network.
+_ICONS = {"fa fa-minus": "−", "fa fa-fast-backward": "⏮", "fa fa-step-backward": "⏴",
+          "fa fa-play fa-flip-horizontal": "◀", "fa fa-pause": "⏸", "fa fa-play": "▶",
+          "fa fa-step-forward": "⏵", "fa fa-fast-forward": "⏭", "fa fa-plus": "+"}
+
+
+def animation_html(anim, alt):
+    """The HTML of an animation for a notebook or the website: every frame embedded, so it
+    plays with no network, with alternative text for screen readers and labelled controls.
+
+    Parameters
+    ----------
+    anim : matplotlib.animation.Animation
+        E.g. from :func:`animate_em_1d` or :func:`animate_em_2d`.
+    alt : str
+        What the animation shows, for a reader who cannot see it.
+
+    Returns
+    -------
+    str
+        Show it with ``IPython.display.HTML(animation_html(anim, alt))``.
+    """
+    if not alt or not alt.strip():
+        raise ValueError("alt must describe what the animation shows, for readers who cannot see it.")
+    html = anim.to_jshtml(default_mode="once")
+    html = re.sub(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", html)
+    for icon, symbol in _ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{symbol}</span>')
+    escaped_alt = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    html = re.sub(r'<img id="(_anim_img\w+)">', rf'<img id="\1" alt="{escaped_alt}">', html)
+    html = re.sub(r'(<input id="_anim_slider\w+" type="range")', r'\1 aria-label="Frame"', html)
+    return html
+
+
 def _frames(trace, max_frames):
     """Indices of the iterates to animate: all of them if few, else the early ones densely."""
     n = len(trace)
@@ -155,7 +192,7 @@ def animate_em_1d(x, trace, *, bins=30, xlabel="x", component_names=None, max_fr
     Returns
     -------
     matplotlib.animation.FuncAnimation
-        Show it in a notebook with ``IPython.display.HTML(anim.to_jshtml())``: the frames
+        Show it with ``IPython.display.HTML(animation_html(anim, alt="..."))``: the frames
         are embedded, so it plays on the website with no network.
     """
     x = as_data(x)

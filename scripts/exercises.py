@@ -228,6 +228,8 @@ def make_student_version(out, build=True, root=ROOT):
     site = out / "site"
     (site / "chapters").mkdir(parents=True)
     shutil.copy(root / "references.bib", site / "references.bib")
+    for folder in ("_ext", "_static"):  # the book's Sphinx extension and its CSS
+        shutil.copytree(root / folder, site / folder, ignore=shutil.ignore_patterns("__pycache__"))
     toc = (root / "_toc.yml").read_text()
     (site / "_toc.yml").write_text(toc.split("  - caption: Teaching with this book")[0])  # no instructors' part
     config = (root / "_config.yml").read_text()

@@ -23,3 +23,21 @@ def data_2d():
     chosen = rng.choice(len(x), size=3, replace=False)
     params0 = emlib.GaussianMixtureParams(np.full(3, 1 / 3), x[chosen], np.array([np.cov(x.T)] * 3))
     return x, params0
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """The book built from scratch into _build/ as `make book` does (-W -n --keep-going, --all).
+
+    Returns (the build's exit code, its log, the folder of the HTML site)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    run = subprocess.run([str(jupyter_book), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"],
+                         capture_output=True, text=True, cwd=ROOT)
+    return run.returncode, run.stdout + run.stderr, ROOT / "_build" / "html"

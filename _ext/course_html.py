@@ -1,0 +1,40 @@
+"""Small fixes to the book's HTML, found by the real-browser check
+(tests/test_website_browser.py):
+
+- sphinx-thebe registers its configuration script twice, so every page declared
+  ``const THEBE_JS_URL`` twice and the browser reported a script error: keep one copy of
+  each script;
+- sphinxcontrib-bibtex marks the reference list ``role="list"`` but its entries carry other
+  roles (``doc-backlink``), an ARIA error for screen readers: drop the list role.
+"""
+
+
+def _script_key(script):
+    attributes = getattr(script, "attributes", {}) or {}
+    filename = getattr(script, "filename", script) or ""  # inline scripts come as None or ""
+    return filename, tuple(sorted((k, str(v)) for k, v in attributes.items()))
+
+
+def keep_one_copy_of_each_script(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        key = _script_key(script)
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def fix_citation_list_role(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if body and 'role="list" class="citation-list"' in body:
+        context["body"] = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
+
+
+def setup(app):
+    app.connect("html-page-context", keep_one_copy_of_each_script, priority=900)  # after the themes
+    app.connect("html-page-context", fix_citation_list_role)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
