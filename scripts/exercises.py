@@ -132,16 +132,19 @@ def nbgrader_metadata(grade_id, *, solution, grade, points=0):
 def mark_for_nbgrader(notebook):
     """Return a copy of ``notebook`` whose solution cells and check cells carry nbgrader
     metadata: every cell inside a gated solution is a solution cell (a code cell with
-    markers keeps its signature; any other is replaced whole by nbgrader's stub), and
-    every check cell is an autograded test worth one point."""
+    markers keeps its signature; any other is replaced whole by nbgrader's stub; a Markdown
+    cell is a manually graded answer worth one point), and every check cell is an
+    autograded test worth one point."""
     notebook = copy.deepcopy(notebook)
     cells = notebook["cells"]
     for cell in cells:
         cell.get("metadata", {}).pop("nbgrader", None)
     for label, start, end in solution_regions(notebook):
         for offset, cell in enumerate(cells[start + 1: end]):
+            # nbgrader wants a written (Markdown) answer to be a manually graded answer cell
+            written = cell["cell_type"] == "markdown"
             cell.setdefault("metadata", {})["nbgrader"] = nbgrader_metadata(
-                f"{label}-solution-{offset + 1}", solution=True, grade=False)
+                f"{label}-solution-{offset + 1}", solution=True, grade=written, points=1 if written else 0)
         check = _check_after(cells, end)
         if check is not None:
             check["metadata"]["nbgrader"] = nbgrader_metadata(f"{label}-check", solution=False, grade=True, points=1)

@@ -49,11 +49,7 @@ def mixture_data(rng, n, n_components, n_features, separation=4.0):
 
 def component_pdfs(x, means, covariances):
     """N(x_i | mu_k, Sigma_k) for every point and component, by scipy.stats: shape (n, K)."""
-    x = np.asarray(x, dtype=float)
-    if np.ndim(means) == 1:
-        return np.column_stack([stats.norm.pdf(x, m, np.sqrt(v)) for m, v in zip(means, covariances)])
-    return np.column_stack([stats.multivariate_normal(m, c).pdf(x).reshape(len(x))
-                            for m, c in zip(means, covariances)])
+    return np.exp(component_logpdfs(x, means, covariances))
 
 
 def component_logpdfs(x, means, covariances):

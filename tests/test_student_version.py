@@ -2,7 +2,9 @@
 exercises), its website builds without solutions, and the chapters are marked for nbgrader."""
 import html
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -82,8 +84,10 @@ def test_chapters_carry_up_to_date_nbgrader_metadata():
         notebook = exercises.read(path)
         assert exercises.mark_for_nbgrader(notebook) == notebook, f"run scripts/exercises.py mark ({path.name})"
         graded = [c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
-        assert all(exercises.is_check(c) for c in graded)
-        assert len(graded) == sum(exercises.is_check(c) for c in notebook["cells"])
+        autograded = [c for c in graded if c["cell_type"] == "code"]
+        assert all(exercises.is_check(c) for c in autograded)
+        assert len(autograded) == sum(exercises.is_check(c) for c in notebook["cells"])
+        assert all(c["metadata"]["nbgrader"]["solution"] for c in graded if c["cell_type"] == "markdown")
 
 
 @pytest.mark.slow
@@ -117,3 +121,27 @@ def test_student_website_builds_without_solutions(student):
         assert 'class="solution' not in page
         for label in exercises.exercise_labels(exercises.read(path)):
             assert f'id="{label}"' in page, f"{path.stem}: exercise {label} missing"
+
+
+@pytest.mark.slow
+def test_nbgrader_generate_assignment_releases_every_chapter_without_solutions(tmp_path):
+    """A course on nbgrader can use the chapters directly: `nbgrader generate_assignment`
+    accepts their metadata and its release holds no solution."""
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "nbgrader").exists():
+        pytest.skip("nbgrader is not installed in this environment")
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "em"\n')
+    for path in CHAPTERS:
+        source = tmp_path / "source" / path.stem
+        source.mkdir(parents=True)
+        shutil.copy(path, source / path.name)
+        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs alembic
+        run = subprocess.run([str(bin_dir / "nbgrader"), "generate_assignment", path.stem, "--force"],
+                             cwd=tmp_path, capture_output=True, text=True, env=env)
+        assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+        released = exercises.read(tmp_path / "release" / path.stem / path.name)
+        text = "\n".join(exercises.source(c) for c in released["cells"])
+        assert "BEGIN SOLUTION" not in text
+        leaked = [line for line in solution_lines(exercises.read(path)) if line in text]
+        assert not leaked, f"{path.name}: solution text in nbgrader's release: {leaked[:3]}"
+        assert text.count("raise NotImplementedError()") >= sum(exercises.is_check(c) for c in released["cells"])
