@@ -102,6 +102,9 @@ def complete_data_mle(tosses=PAPER_TOSSES, coins=PAPER_COINS):
     coins = np.asarray(coins)
     if coins.shape != heads.shape or not set(coins.tolist()) <= {"A", "B"}:
         raise ValueError('coins must name "A" or "B" for every set of tosses.')
+    if set(coins.tolist()) != {"A", "B"}:
+        raise ValueError("each coin must have made at least one set of tosses; "
+                         "with no tosses, its head probability cannot be estimated.")
     return np.array([heads[coins == c].sum() / n_tosses[coins == c].sum() for c in ("A", "B")])
 
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import em
-from .validation import as_data, as_labels, as_n_components, as_nonnegative, as_responsibilities
+from .kmeans import kmeans
+from .validation import (as_data, as_generator, as_labels, as_n_components, as_nonnegative,
+                         as_responsibilities)
 
 __all__ = [
     "GaussianMixtureParams", "e_step", "m_step", "log_likelihood", "predict_proba", "elbo",
@@ -279,7 +281,7 @@ def sample(params, n_samples, rng):
         raise ValueError(f"params must be a GaussianMixtureParams, got {type(params).__name__}.")
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
         raise ValueError(f"n_samples must be a whole number >= 1, got {n_samples!r}.")
-    rng = _as_generator(rng)
+    rng = as_generator(rng)
     z = rng.choice(params.n_components, size=n_samples, p=params.weights)
     if params.is_1d:
         x = params.means[z] + np.sqrt(params.covariances[z]) * rng.standard_normal(n_samples)
@@ -600,7 +602,7 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     reg_covar = as_nonnegative(reg_covar, "reg_covar")
     if isinstance(n_init, bool) or not isinstance(n_init, (int, np.integer)) or n_init < 1:
         raise ValueError(f"n_init must be a whole number >= 1, got {n_init!r}.")
-    rng = _as_generator(rng)
+    rng = as_generator(rng)
     if isinstance(init, GaussianMixtureParams):
         _check_compatible(x, init, name="init")
         if init.n_components != n_components:
@@ -649,8 +651,6 @@ def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar
     -------
     GaussianMixtureParams
     """
-    from .kmeans import kmeans  # here, to keep the modules' import order simple
-
     x = as_data(x)
     n_components = as_n_components(n_components)
     reg_covar = as_nonnegative(reg_covar, "reg_covar")
@@ -658,7 +658,7 @@ def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar
         raise ValueError(f"init must be a GaussianMixtureParams or one of {INIT_STRATEGIES}, got {strategy!r}.")
     if len(x) < n_components:
         raise ValueError(f"x has {len(x)} points, fewer than n_components={n_components}.")
-    rng = _as_generator(rng)
+    rng = as_generator(rng)
     if strategy == "kmeans":
         assignments = kmeans(x, n_components, rng=rng).expectations
         responsibilities = np.eye(n_components)[assignments]
@@ -754,15 +754,3 @@ def _check_compatible(x, params, name="params"):
             f"x has shape {x.shape} but {name} describes {expected}; the data's dimension and "
             "the means' must agree."
         )
-
-
-def _as_generator(rng):
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"rng as a seed must be a whole number >= 0, got {rng}.")
-        return np.random.default_rng(rng)
-    if rng is None:
-        return np.random.default_rng()
-    if isinstance(rng, np.random.Generator):
-        return rng
-    raise ValueError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}.")

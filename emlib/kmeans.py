@@ -9,7 +9,7 @@ components share the covariance σ²I, as σ → 0.
 import numpy as np
 
 from .engine import em
-from .validation import as_data, as_n_components
+from .validation import as_data, as_generator, as_n_components
 
 __all__ = ["kmeans", "kmeans_plus_plus", "hard_e_step", "kmeans_m_step"]
 
@@ -108,14 +108,12 @@ def kmeans(x, n_clusters, *, init=None, tol=0.0, max_iter=300, rng=None):
         ``params``: the centres (K,) or (K, d); ``expectations``: the assignment of
         every point (n,); ``log_likelihood``: minus the within-cluster sum of squares.
     """
-    from .gmm import _as_generator
-
     x = as_data(x)
     n_clusters = as_n_components(n_clusters, "n_clusters")
     if len(x) < n_clusters:
         raise ValueError(f"x has {len(x)} points, fewer than n_clusters={n_clusters}.")
     if init is None:
-        centres0 = kmeans_plus_plus(x, n_clusters, _as_generator(rng))
+        centres0 = kmeans_plus_plus(x, n_clusters, as_generator(rng))
     else:
         centres0 = np.array(init, dtype=float)
         expected = (n_clusters,) if x.ndim == 1 else (n_clusters, x.shape[1])

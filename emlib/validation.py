@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["as_data", "as_labels", "as_responsibilities", "as_n_components", "as_nonnegative"]
+__all__ = ["as_data", "as_generator", "as_labels", "as_responsibilities", "as_n_components", "as_nonnegative"]
 
 
 def as_data(x, name="x"):
@@ -112,3 +112,17 @@ def as_nonnegative(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}.")
     return float(value)
+
+
+def as_generator(rng):
+    """Return ``rng`` as a numpy.random.Generator: a Generator as it is, an int as a seed,
+    None as a fresh unseeded generator."""
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng as a seed must be a whole number >= 0, got {rng}.")
+        return np.random.default_rng(rng)
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise ValueError(f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}.")

@@ -283,3 +283,8 @@ def test_kmeans_is_reproducible():
     first, second = kmeans.kmeans(x, 4, rng=3), kmeans.kmeans(x, 4, rng=np.random.default_rng(3))
     assert np.array_equal(first.params, second.params)
     assert first.log_likelihoods == second.log_likelihoods
+
+
+def test_complete_data_mle_refuses_a_coin_that_made_no_set():
+    with pytest.raises(ValueError, match="at least one set"):
+        emlib.coins.complete_data_mle(tosses=("HHT", "HTT"), coins=("A", "A"))
