@@ -287,4 +287,4 @@ def test_kmeans_is_reproducible():
 
 def test_complete_data_mle_refuses_a_coin_that_made_no_set():
     with pytest.raises(ValueError, match="at least one set"):
-        emlib.coins.complete_data_mle(tosses=("HHT", "HTT"), coins=("A", "A"))
+        coins.complete_data_mle(tosses=("HHT", "HTT"), coins=("A", "A"))
