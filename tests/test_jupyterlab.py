@@ -30,6 +30,7 @@ def test_jupyterlab_myst_is_enabled_and_compatible():
 def test_jupyterlab_renders_a_chapters_myst_directives(tmp_path):
     """Open chapter 3 in a real JupyterLab (on 127.0.0.1) in Chromium: its first cell's
     admonition renders as an admonition, not as the raw ```{admonition} source."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     port, token = _free_port(), "course-test"
@@ -44,10 +45,17 @@ def test_jupyterlab_renders_a_chapters_myst_directives(tmp_path):
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/lab/tree/03_em_algorithm.ipynb?token={token}")
             page.wait_for_selector(".jp-Notebook .jp-MarkdownCell", timeout=60_000)
-            page.wait_for_function("() => document.querySelector('.jp-Notebook').innerText.includes('Learning objectives')",
-                                   timeout=60_000)
+            # The raw source also says "Learning objectives": wait for the *rendered* cell, in
+            # which the directive's source is gone (jupyterlab-myst renders it asynchronously).
+            rendered = ("() => { const text = document.querySelector('.jp-Notebook').innerText; "
+                        "return text.includes('Learning objectives') && !text.includes('{admonition}'); }")
+            try:
+                page.wait_for_function(rendered, timeout=90_000)
+            except PlaywrightTimeout:
+                pass
             text = page.inner_text(".jp-Notebook")
             browser.close()
+        assert "Learning objectives" in text
         assert "{admonition}" not in text, "JupyterLab shows the raw MyST directive: jupyterlab-myst did not render it"
     finally:
         lab.terminate()
