@@ -299,7 +299,7 @@ def test_sample_with_bad_rng_raises():
 
 @pytest.mark.parametrize("n_clusters", [0, 1.5, True])
 def test_kmeans_bad_n_clusters_raises(n_clusters):
-    with pytest.raises(ValueError, match="must be (a whole number >= 1|at least 1)"):
+    with pytest.raises(ValueError, match="n_clusters must be (a whole number >= 1|at least 1)"):
         kmeans.kmeans(X1, n_clusters)
 
 
