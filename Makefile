@@ -1,22 +1,38 @@
-# The course's commands. Each sets up what it needs first (a virtual environment in
-# .venv with everything from requirements.txt), so on a fresh clone `make test` or
-# `make book` is all there is to type.
+# The course's commands. Each sets up what it needs first (a virtual environment in .venv
+# with the exact versions of requirements.lock, and emlib installed editable), so on a fresh
+# clone `make test` or `make book` is all there is to type.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the lock file is made for this Python (CI's); `make lock` refreshes it
+LOCK_PYTHON := 3.11
+# the exact version the lock is resolved for (some pinned packages need 3.11.5 or newer)
+LOCK_PYTHON_VERSION := 3.11.7
+UV_VERSION := $(shell sed -n 's/^uv==\([0-9][0-9.]*\).*/\1/p' requirements.lock)
 
-.PHONY: setup test test-fast book lab student bench clean
+.PHONY: setup check-python test test-fast book lab student bench lock outputs clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+# One line that says what to install, instead of a stack trace, on a machine we cannot serve.
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
+	  echo "error: this course needs Python 3.10 or newer (3.11 is what CI uses) as '$(PYTHON)': install it (Debian: apt-get install python3 python3-venv) or run make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "error: '$(PYTHON)' cannot create virtual environments: install its venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != tuple(map(int, "$(LOCK_PYTHON)".split("."))))' || \
+	  echo "note: requirements.lock was made for Python $(LOCK_PYTHON); with $$($(PYTHON) -V) a pinned version may not install (use Python $(LOCK_PYTHON), or refresh the lock: make lock)" >&2
+
+$(STAMP): requirements.lock pyproject.toml | check-python
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
-## make test: set up, then run every test: emlib's tests, every notebook under nbval, the book build.
+## make test: set up, then run every test: emlib's tests, every notebook under nbval (twice:
+## also on another floating-point path), the student version, the book build, the browser check.
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -40,6 +56,17 @@ student: $(STAMP)
 ## make bench: emlib against scikit-learn on the same EM work (not part of the tests).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gmm.py
+
+## make outputs: restart-and-run-all every chapter in place, so the stored outputs are fresh.
+outputs: $(STAMP)
+	$(BIN)/python scripts/run_notebooks.py
+
+## make lock: re-resolve requirements.txt to the newest allowed versions, with hashes, into
+## requirements.lock. A deliberate act: run `make test` afterwards and commit both files.
+lock: $(STAMP)
+	$(BIN)/uv pip compile requirements.txt --upgrade --generate-hashes --quiet \
+	  --python-version $(LOCK_PYTHON_VERSION) --python-platform x86_64-manylinux_2_28 \
+	  --custom-compile-command "make lock" -o requirements.lock
 
 clean:
 	rm -rf _build .pytest_cache student

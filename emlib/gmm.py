@@ -523,8 +523,8 @@ def _check_not_collapsed(covariances, data_scale):
     collapsed = np.flatnonzero(~(smallest > threshold))
     if collapsed.size:
         raise ValueError(
-            f"component {collapsed[0]} collapsed: its variance ({smallest[collapsed[0]]:.3g}) is zero next to "
-            "the data's, because it covers a single point (or points on a line). Use reg_covar > 0 "
+            f"component {collapsed[0]} collapsed: its variance fell below {COLLAPSE_RATIO:g} times the data's, "
+            "because it covers a single point (or points on a line). Use reg_covar > 0 "
             "(e.g. 1e-6 times the data's variance), fewer components, or another initialisation."
         )
 
