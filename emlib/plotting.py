@@ -138,9 +138,26 @@ def plot_log_likelihood(log_likelihoods, *, ax=None, label=None):
 
 # matplotlib's player loads its button icons from a CDN (Font Awesome): text symbols instead,
 # so the controls show with no network.
-_ICONS = {"fa fa-minus": "−", "fa fa-fast-backward": "⏮", "fa fa-step-backward": "⏴",
-          "fa fa-play fa-flip-horizontal": "◀", "fa fa-pause": "⏸", "fa fa-play": "▶",
-          "fa fa-step-forward": "⏵", "fa fa-fast-forward": "⏭", "fa fa-plus": "+"}
+def _svg_icon(shapes):
+    """A 1em inline SVG icon drawn in the text colour: it needs no font and no network."""
+    return ('<svg aria-hidden="true" focusable="false" width="1em" height="1em" viewBox="0 0 16 16" '
+            f'style="vertical-align:-0.125em" fill="currentColor">{shapes}</svg>')
+
+
+_LEFT, _RIGHT = '<path d="M12 2v12L4 8z"/>', '<path d="M4 2v12l8-6z"/>'
+# matplotlib's player asks for Font Awesome icons from a CDN; these draw the same symbols inline.
+_ICONS = {
+    "fa fa-minus": _svg_icon('<rect x="2" y="7" width="12" height="2"/>'),
+    "fa fa-fast-backward": _svg_icon('<rect x="1" y="2" width="2" height="12"/><path d="M9 2v12L3 8z"/>'
+                                     '<path d="M15 2v12L9 8z"/>'),
+    "fa fa-step-backward": _svg_icon('<rect x="2" y="2" width="2" height="12"/><path d="M13 2v12L5 8z"/>'),
+    "fa fa-play fa-flip-horizontal": _svg_icon(_LEFT),
+    "fa fa-pause": _svg_icon('<rect x="3" y="2" width="3.5" height="12"/><rect x="9.5" y="2" width="3.5" height="12"/>'),
+    "fa fa-play": _svg_icon(_RIGHT),
+    "fa fa-step-forward": _svg_icon('<path d="M3 2v12l8-6z"/><rect x="12" y="2" width="2" height="12"/>'),
+    "fa fa-fast-forward": _svg_icon('<path d="M1 2v12l6-6z"/><path d="M7 2v12l6-6z"/><rect x="13" y="2" width="2" height="12"/>'),
+    "fa fa-plus": _svg_icon('<rect x="2" y="7" width="12" height="2"/><rect x="7" y="2" width="2" height="12"/>'),
+}
 
 
 def animation_html(anim, alt):
@@ -164,7 +181,7 @@ def animation_html(anim, alt):
     html = anim.to_jshtml(default_mode="once")
     html = re.sub(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", html)
     for icon, symbol in _ICONS.items():
-        html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{symbol}</span>')
+        html = html.replace(f'<i class="{icon}"></i>', symbol)
     escaped_alt = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     html = re.sub(r'<img id="(_anim_img\w+)">', rf'<img id="\1" alt="{escaped_alt}">', html)
     html = re.sub(r'(<input id="_anim_slider\w+" type="range")', r'\1 aria-label="Frame"', html)

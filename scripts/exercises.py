@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 CHECK_TAG = "exercise-check"
+REMOVE_OUTPUT = "remove-output"  # Jupyter Book: the website shows the cell, not its output
 SOLUTION_START = re.compile(r"^```\{solution-start\}\s+(\S+)")
 SOLUTION_END = re.compile(r"^```\{solution-end\}")
 EXERCISE = re.compile(r"^```\{exercise\}[^\n]*\n:label: (\S+)")
@@ -148,6 +149,11 @@ def mark_for_nbgrader(notebook):
         check = _check_after(cells, end)
         if check is not None:
             check["metadata"]["nbgrader"] = nbgrader_metadata(f"{label}-check", solution=False, grade=True, points=1)
+    for cell in cells:
+        if is_check(cell) and REMOVE_OUTPUT not in cell["metadata"]["tags"]:
+            # on the website a check's stored output is the verdict on the hidden solution,
+            # which a reader would take for a verdict on their own answer
+            cell["metadata"]["tags"].append(REMOVE_OUTPUT)
     return notebook
 
 
