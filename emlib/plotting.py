@@ -14,7 +14,8 @@ from matplotlib.patches import Ellipse
 from . import gmm
 from .validation import as_data
 
-__all__ = ["COLOURS", "TOTAL_COLOUR", "plot_mixture_1d", "plot_responsibilities_1d", "covariance_ellipse",
+__all__ = ["COLOURS", "TOTAL_COLOUR", "plot_mixture_1d", "plot_responsibilities_1d", "plot_soft_histogram",
+           "covariance_ellipse",
            "plot_mixture_2d", "animate_em_1d", "animate_em_2d", "animation_html", "plot_log_likelihood"]
 
 # Okabe & Ito's colour-blind-safe palette: vermillion, blue, bluish green, orange, purple, sky blue.
@@ -84,6 +85,50 @@ def plot_responsibilities_1d(x, responsibilities, *, ax=None, component=1, xlabe
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_soft_histogram(x, responsibilities, *, ax=None, bins=30, component_names=None, xlabel="x"):
+    """A histogram of 1-D data whose every bar is split between the components in proportion
+    to its points' responsibilities: the E-step as a picture (chapter 3, ``eq-responsibility``).
+
+    The part of a bar in component k's colour is Σ γ_ik over the points in that bar, so the
+    coloured areas add up to the soft counts N_k = Σ_i γ_ik.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,)
+    responsibilities : array_like, shape (n, K)
+        Each row a distribution over the K components (e.g. ``emlib.gmm.e_step(x, params)[0]``).
+    ax : matplotlib Axes, optional
+    bins : int or sequence
+    component_names : sequence of str, optional
+        A legend name per component (default "component 1", "component 2", ...).
+    xlabel : str
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    x = as_data(x)
+    responsibilities = np.asarray(responsibilities, dtype=float)
+    if x.ndim != 1 or responsibilities.ndim != 2 or responsibilities.shape[0] != len(x):
+        raise ValueError(f"x must have shape (n,) and responsibilities (n, K); got {x.shape} and "
+                         f"{responsibilities.shape}.")
+    ax = _axes(ax)
+    n_components = responsibilities.shape[1]
+    names = component_names or [f"component {k + 1}" for k in range(n_components)]
+    edges = np.histogram_bin_edges(x, bins=bins)
+    bottom = np.zeros(len(edges) - 1)
+    for k in range(n_components):
+        soft_counts, _ = np.histogram(x, bins=edges, weights=responsibilities[:, k])
+        ax.bar(edges[:-1], soft_counts, width=np.diff(edges), bottom=bottom, align="edge",
+               color=COLOURS[k % len(COLOURS)], edgecolor="white", linewidth=0.5,
+               label=f"{names[k]}: N={responsibilities[:, k].sum():.1f}")
+        bottom += soft_counts
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("number of points (soft counts)")
+    ax.legend(frameon=False, fontsize="small")
     return ax
 
 
