@@ -274,8 +274,24 @@ def test_the_controls_drive_em_as_emlib_does(served):
         state = page.evaluate("() => emPlayground.state()")
         _assert_never_decreases(np.array(state["logLikelihoods"]))
         assert "(never went down)" in page.locator("#emp-trace-text").inner_text()
+        # the typed start where EM creeps (chapter 4's exercise): "Run to convergence" stops
+        # where emlib.fit_gmm with its default tolerance stops, at the same θ
+        page.select_option("#emp-dataset", "register")
+        page.fill("#emp-means", "180; 200")
+        page.click("#emp-set-means")
+        page.click("#emp-run")
+        page.wait_for_function("() => document.querySelector('#emp-run').textContent === 'Run to convergence' && "
+                               "emPlayground.state().iteration > 0", timeout=120_000)
+        state = page.evaluate("() => emPlayground.state()")
+        assert state["params0"]["means"] == [180, 200] and state["startName"] == "means typed in"
+        x = np.array(state["x"])
+        converged = emlib.fit_gmm(x, 2, init=_params(state["params0"]), tol=1e-8, max_iter=10_000, reg_covar=REG_COVAR)
+        assert converged.converged and state["iteration"] == converged.n_iter
+        _assert_agrees(compare_with_emlib(state, converged), "run to convergence")
+        assert f"Converged at iteration {converged.n_iter}" in page.locator("#emp-status").inner_text()
+        page.select_option("#emp-dataset", "old_faithful")
         # the mouse adds a point, the keyboard adds and removes one
-        n = len(state["x"])
+        n = len(page.evaluate("() => emPlayground.state().x"))
         page.check("input[name=emp-mode][value=add]")
         box = page.locator("#emp-plot").bounding_box()
         page.locator("#emp-plot").click(position={"x": box["width"] * 0.2, "y": box["height"] * 0.2})  # no mean there

@@ -218,7 +218,7 @@
     s.x.forEach(function (p, i) {
       var xy = pointPosition(g, i), colour = s.q ? mix(s.q[i]) : "#8a8a8a";
       if (s.labels[i] >= 0) {
-        out.push(h("rect", {x: xy[0] - 4, y: xy[1] - 4, width: 8, height: 8, fill: COLOURS[s.labels[i]], stroke: fg, "stroke-width": 1.5}));
+        out.push(h("rect", {x: xy[0] - 3.5, y: xy[1] - 3.5, width: 7, height: 7, fill: COLOURS[s.labels[i]], stroke: fg, "stroke-width": 1}));
       } else {
         out.push(h("circle", {cx: xy[0], cy: xy[1], r: two ? 3.2 : 2.6, fill: colour, "fill-opacity": 0.85}));
       }
@@ -275,7 +275,7 @@
     };
     curves.forEach(function (c, k2) { out.push(h("path", {d: path(c), fill: "none", stroke: COLOURS[k2], "stroke-width": 2.5})); });
     if (K > 1) out.push(h("path", {d: path(total), fill: "none", stroke: "currentColor", "stroke-width": 1.5, "stroke-dasharray": "5 3"}));
-    els.legend.textContent = "Bars: points per " + binWidth + " wide bin, split by the responsibilities after an E-step (grey before). " +
+    els.legend.textContent = "Bars: points per " + binWidth + (s.dataset === "register" ? " cm" : " wide") + " bin, split by the responsibilities after an E-step (grey before). " +
       "Curves: n · width · π_k N(x | μ_k, σ_k²), dashed: their sum. Below: every point, coloured by its responsibilities; squares are labelled points.";
   }
 
@@ -296,8 +296,12 @@
 
   // ---------------------------------------------------------------- the trace
   function drawTrace() {
-    var width = Math.max(260, els.traceBox.clientWidth || 320), height = 220, m = {left: 64, right: 10, top: 10, bottom: 34}, out = [];
-    var t = s.trace, n = t.length;
+    var width = Math.max(260, els.traceBox.clientWidth || 320), height = 220, m = {left: 72, right: 10, top: 10, bottom: 34}, out = [];
+    var t = s.trace, n = t.length, logScale = els.logScale.checked && n > 2;
+    if (logScale) {  // log10 of the distance to the latest log-likelihood, as chapter 4's Fig. 4.5
+      t = s.trace.slice(0, n - 1).map(function (v) { return Math.log10(Math.max(s.trace[n - 1] - v, 1e-16)); });
+      n = t.length;
+    }
     if (n === 0) {
       out.push(h("text", {x: width / 2, y: height / 2, "text-anchor": "middle", class: "emp-tick"}, "Take an E-step: the log-likelihood of θ(0) starts the trace."));
     } else {
@@ -308,8 +312,10 @@
       out.push(h("line", {x1: m.left, x2: m.left, y1: m.top, y2: height - m.bottom, stroke: "currentColor"}));
       var yTicks = ticks(yr[0], yr[1], 4), decimals = yTicks.length > 1 ? Math.max(0, Math.min(6, -Math.floor(Math.log10(yTicks[1] - yTicks[0])))) : 2;
       yTicks.forEach(function (v) {
-        out.push(h("text", {x: m.left - 6, y: sy(v) + 4, "text-anchor": "end", class: "emp-tick"}, v.toFixed(decimals)));
+        out.push(h("text", {x: m.left - 6, y: sy(v) + 4, "text-anchor": "end", class: "emp-tick"}, logScale ? (v === Math.round(v) ? "1e" + v : "") : v.toFixed(decimals)));
       });
+      out.push(h("text", {x: 12, y: (m.top + height - m.bottom) / 2, "text-anchor": "middle", class: "emp-axis",
+                          transform: "rotate(-90 12 " + (m.top + height - m.bottom) / 2 + ")"}, logScale ? "distance (nats)" : "log p(X | θ(t))"));
       ticks(xr[0], xr[1], width < 400 ? 4 : 6).filter(function (v) { return v === Math.round(v); }).forEach(function (v) {
         out.push(h("text", {x: sx(v), y: height - m.bottom + 16, "text-anchor": "middle", class: "emp-tick"}, String(v)));
       });
@@ -321,6 +327,7 @@
     els.trace.setAttribute("viewBox", "0 0 " + width + " " + height);
     els.trace.setAttribute("width", width); els.trace.setAttribute("height", height);
     els.trace.innerHTML = out.join("");
+    t = s.trace; n = t.length;
     var smallest = Infinity;
     for (var i = 1; i < n; i++) smallest = Math.min(smallest, t[i] - t[i - 1]);
     els.traceText.textContent = n === 0 ? "No log-likelihood yet." :
@@ -415,6 +422,11 @@
     els.dataset.value = s.dataset;
     els.K.value = String(s.params.weights.length);
     els.seed.value = String(s.seed);
+    if (document.activeElement !== els.means) {
+      els.means.value = (s.params0 || s.params).means.map(function (mu) {
+        return Array.isArray(mu) ? mu.map(function (v) { return +v.toFixed(3); }).join(" ") : String(+mu.toFixed(3));
+      }).join("; ");
+    }
     els.recorded.hidden = !s.recorded;
     els.labelClass.innerHTML = s.params.weights.map(function (w, k) { return h("option", {value: k}, "component " + (k + 1)); }).join("");
     els.labelClass.value = String(Math.min(+(els.labelClass.dataset.chosen || 0), s.params.weights.length - 1));
@@ -564,6 +576,19 @@
     });
     els.K.addEventListener("change", function () { setK(+els.K.value); render(); });
     els.seed.addEventListener("change", function () { s.seed = Math.max(0, parseInt(els.seed.value, 10) || 0); });
+    els.setMeans.addEventListener("click", function () {
+      var two = EM.is2d(s.x), parts = els.means.value.split(";").map(function (part) {
+        return part.trim().split(/[\s,]+/).filter(Boolean).map(Number);
+      }).filter(function (numbers) { return numbers.length; });
+      var ok = parts.length >= 1 && parts.length <= 5 && parts.every(function (numbers) {
+        return numbers.length === (two ? 2 : 1) && numbers.every(isFinite);
+      });
+      if (!ok) { say("Could not read the means: give 1 to 5 of them, separated by semicolons" + (two ? ", each as two numbers." : ".")); render(); return; }
+      startFrom(withMeans(s.x, parts.map(function (numbers) { return two ? numbers : numbers[0]; })), "means typed in");
+      say("Start from the means you typed: " + els.means.value + ".");
+      render();
+    });
+    els.logScale.addEventListener("change", function () { drawTrace(); });
     els.random.addEventListener("click", function () {
       s.seed = Math.max(0, parseInt(els.seed.value, 10) || 0);
       startFrom(randomStart(s.x, s.params.weights.length, s.seed), "random, seed " + s.seed);
@@ -606,8 +631,11 @@
       '<fieldset><legend>Start θ(0)</legend>' +
       '<button type="button" id="emp-spread">Means spread over the data</button> ' +
       '<label>Seed <input id="emp-seed" type="number" min="0" step="1" inputmode="numeric"></label> ' +
-      '<button type="button" id="emp-random">Random start</button>' +
-      '<p class="emp-hint">Or drag a numbered mean on the plot (equal weights and the data\'s spread go with it).</p></fieldset>' +
+      '<button type="button" id="emp-random">Random start</button> ' +
+      '<label>Means <input id="emp-means" type="text" spellcheck="false" aria-describedby="emp-means-hint"></label> ' +
+      '<button type="button" id="emp-set-means">Start from these means</button>' +
+      '<p class="emp-hint" id="emp-means-hint">Type the means separated by semicolons (2-D: "2.5 50; 2.5 60"), or drag a numbered mean on the plot; ' +
+      'equal weights and the data\'s spread go with them.</p></fieldset>' +
       '<fieldset><legend>Steps</legend>' +
       '<button type="button" id="emp-e">E-step</button> <button type="button" id="emp-m">M-step</button> ' +
       '<button type="button" id="emp-iterate">One iteration</button> <button type="button" id="emp-run">Run to convergence</button> ' +
@@ -630,6 +658,7 @@
       '<table class="emp-table" id="emp-table"></table>' +
       '<div class="emp-panels">' +
       '<section class="emp-panel" aria-labelledby="emp-trace-title"><h3 id="emp-trace-title">The log-likelihood, iteration by iteration</h3>' +
+      '<label class="emp-radio"><input type="checkbox" id="emp-log-scale"> Distance to the latest value, log scale</label>' +
       '<div id="emp-trace-box"><svg id="emp-trace" class="emp-svg" role="img" aria-labelledby="emp-trace-title emp-trace-text"></svg></div>' +
       '<p class="emp-hint" id="emp-trace-text"></p></section>' +
       '<section class="emp-panel" id="emp-bound-section" aria-labelledby="emp-bound-title"><h3 id="emp-bound-title">The bound of chapter 4 (Fig. 4.2)</h3>' +
@@ -637,7 +666,7 @@
       '<label>Move <select id="emp-bound-k"></select></label> <label>to <input id="emp-bound-slider" type="range"></label>' +
       '<div id="emp-bound-box"><svg id="emp-bound" class="emp-svg" role="img" aria-labelledby="emp-bound-title emp-bound-text"></svg></div>' +
       '<p class="emp-hint" id="emp-bound-text" aria-live="polite"></p></section></div>';
-    var ids = {dataset: "emp-dataset", K: "emp-k", restore: "emp-restore", spread: "emp-spread", seed: "emp-seed", random: "emp-random",
+    var ids = {dataset: "emp-dataset", K: "emp-k", restore: "emp-restore", spread: "emp-spread", seed: "emp-seed", random: "emp-random", means: "emp-means", setMeans: "emp-set-means", logScale: "emp-log-scale",
                eStep: "emp-e", mStep: "emp-m", iterate: "emp-iterate", run: "emp-run", reset: "emp-reset", labelClass: "emp-label-class",
                recorded: "emp-recorded", clearLabels: "emp-clear-labels", points: "emp-points", status: "emp-status",
                plotBox: "emp-plot-box", plot: "emp-plot", legend: "emp-legend", table: "emp-table", traceBox: "emp-trace-box", trace: "emp-trace",
