@@ -133,6 +133,9 @@
 
   // ---------------------------------------------------------------- formatting and small helpers
   function fmt(v, digits) { return (Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3)) ? v.toExponential(digits) : v.toFixed(digits); }
+  function fmtGap(at) {  // a gap within rounding of 0 says so, rather than showing a tiny negative number
+    return Math.abs(at.gap) <= 1e-9 * Math.max(1, Math.abs(at.logLikelihood)) ? "0 to rounding" : fmt(at.gap, 3);
+  }
   function say(text) { s.message = text; }
   function mix(gamma) {  // a point's colour: the responsibilities' mixture of the components' colours
     var rgb = [0, 0, 0];
@@ -395,8 +398,8 @@
       out.push(h("circle", {cx: sx(muT), cy: sy(atT.logLikelihood), r: 5, fill: COLOURS[0]}));
       out.push(h("rect", {x: sx(best.mean) - 4, y: sy(best.bound) - 4, width: 8, height: 8, fill: COLOURS[1]}));
       els.boundText.textContent = "At μ" + (s.boundK + 1) + " = " + fmt(here.mean, 2) + ": log p(X | θ) = " + fmt(here.logLikelihood, 3) +
-        ", bound L(q, θ) = " + fmt(here.bound, 3) + ", gap = KL(q ‖ p(Z | X, θ)) = " + fmt(here.gap, 3) +
-        ". The bound touches at θ(t), μ" + (s.boundK + 1) + " = " + fmt(muT, 2) + " (gap " + fmt(atT.gap, 1) +
+        ", bound L(q, θ) = " + fmt(here.bound, 3) + ", gap = KL(q ‖ p(Z | X, θ)) = " + fmtGap(here) +
+        ". The bound touches at θ(t), μ" + (s.boundK + 1) + " = " + fmt(muT, 2) + " (gap " + fmtGap(atT) +
         "); its top is the M-step's μ" + (s.boundK + 1) + " = " + fmt(best.mean, 2) + ".";
     }
     els.bound.setAttribute("viewBox", "0 0 " + width + " " + height);
@@ -662,7 +665,7 @@
       '<div id="emp-trace-box"><svg id="emp-trace" class="emp-svg" role="img" aria-labelledby="emp-trace-title emp-trace-text"></svg></div>' +
       '<p class="emp-hint" id="emp-trace-text"></p></section>' +
       '<section class="emp-panel" id="emp-bound-section" aria-labelledby="emp-bound-title"><h3 id="emp-bound-title">The bound of chapter 4 (Fig. 4.2)</h3>' +
-      '<p class="emp-hint">Black: log p(X | θ); blue dashes: L(q, θ) with q the posterior at θ(t); red dot: they touch at θ(t); blue square: the bound\'s top, the M-step; green bar: the gap, KL.</p>' +
+      '<p class="emp-hint">Solid line: log p(X | θ); blue dashes: L(q, θ) with q the posterior at θ(t); red dot: they touch at θ(t); blue square: the bound\'s top, the M-step; green bar: the gap, KL.</p>' +
       '<label>Move <select id="emp-bound-k"></select></label> <label>to <input id="emp-bound-slider" type="range"></label>' +
       '<div id="emp-bound-box"><svg id="emp-bound" class="emp-svg" role="img" aria-labelledby="emp-bound-title emp-bound-text"></svg></div>' +
       '<p class="emp-hint" id="emp-bound-text" aria-live="polite"></p></section></div>';
