@@ -267,6 +267,9 @@ def test_the_controls_drive_em_as_emlib_does(served):
         page.click("#emp-e")
         assert page.evaluate("() => emPlayground.state().phase") == "after-E"
         page.click("#emp-m")
+        page.click("#emp-m")  # a second M-step on the same q has nothing to do: the page says so
+        assert page.evaluate("() => emPlayground.state().iteration") == 1
+        assert "take an E-step first" in page.locator("#emp-status").inner_text()
         for _ in range(4):
             page.click("#emp-iterate")
         state = page.evaluate("() => emPlayground.state()")

@@ -38,10 +38,6 @@
   }
 
   // ---------------------------------------------------------------- starts
-  function sortedCoordinate(x, j) {
-    return x.map(function (p) { return EM.is2d(x) ? p[j] : p; }).sort(function (a, b) { return a - b; });
-  }
-
   function defaultStart(x, K) {  // means at the quantiles (k + ½)/K of the first coordinate
     var two = EM.is2d(x), order = x.map(function (p, i) { return i; });
     order.sort(function (a, b) { return (two ? x[a][0] - x[b][0] : x[a] - x[b]); });
@@ -91,10 +87,12 @@
     return e.logLikelihood;
   }
 
-  function doMStep() {
+  function doMStep() {  // returns false if there is nothing to do: the last step was already an M-step
+    if (s.phase === "after-M") return false;
     if (!s.q) doEStep();
     s.params = EM.mStep(s.x, s.q, s.regCovar);
     s.iteration += 1; s.phase = "after-M";
+    return true;
   }
 
   function doIteration() {  // as emlib.em: (E-step at θ(t) if not done), M-step, E-step at θ(t+1)
@@ -600,7 +598,10 @@
     });
     els.spread.addEventListener("click", function () { setK(s.params.weights.length); render(); });
     els.eStep.addEventListener("click", guarded(function () { var ll = doEStep(); say("E-step at θ(" + s.iteration + "): points coloured by their responsibilities; log-likelihood " + fmt(ll, 4) + "."); }));
-    els.mStep.addEventListener("click", guarded(function () { doMStep(); say("M-step: θ(" + s.iteration + ") maximises Q; the curves moved. The colours are still the old q: take an E-step."); }));
+    els.mStep.addEventListener("click", guarded(function () {
+      if (!doMStep()) { say("The M-step needs the responsibilities of θ(" + s.iteration + "): take an E-step first."); return; }
+      say("M-step: θ(" + s.iteration + ") maximises Q; the curves moved. The colours are still the old q: take an E-step.");
+    }));
     els.iterate.addEventListener("click", guarded(function () { var ll = doIteration(); say("Iteration " + s.iteration + ": log-likelihood " + fmt(ll, 4) + "."); }));
     els.run.addEventListener("click", function () { runToConvergence(); });
     els.reset.addEventListener("click", function () { startFrom(s.params0, s.startName); say("Back to the start θ(0)."); render(); });
