@@ -237,7 +237,7 @@ def make_student_version(out, build=True, root=ROOT):
     site = out / "site"
     (site / "chapters").mkdir(parents=True)
     shutil.copy(root / "references.bib", site / "references.bib")
-    for folder in ("_ext", "_static"):  # the book's Sphinx extension and its CSS
+    for folder in ("_ext", "_static", "_extra"):  # the book's Sphinx extension, its CSS, the playground's scripts
         shutil.copytree(root / folder, site / folder, ignore=shutil.ignore_patterns("__pycache__"))
     toc = (root / "_toc.yml").read_text()
     (site / "_toc.yml").write_text(toc.split("  - caption: Teaching with this book")[0])  # no instructors' part

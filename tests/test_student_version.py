@@ -113,6 +113,7 @@ def test_student_website_builds_without_solutions(student):
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     pages = student / "site" / "_build" / "html" / "chapters"
     assert not (pages / "instructors.html").exists()
+    assert (pages / "playground.html").exists() and (pages.parent / "em-playground" / "em-numerics.js").exists()
     for path in CHAPTERS:
         page = (pages / f"{path.stem}.html").read_text()
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
