@@ -115,24 +115,52 @@ def test_every_figure_has_a_caption_a_label_and_alt_text(chapter):
         assert len(options.get("image", {}).get("alt", "")) > 20, "alt text that describes the figure"
 
 
-def glued_names(notebook):
-    """The names glued by the notebook's stored outputs (MyST-NB records them as 'scrapbook')."""
-    return [output["metadata"]["scrapbook"]["name"] for cell in code_cells(notebook)
-            for output in cell.get("outputs", []) if "scrapbook" in output.get("metadata", {})]
+EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
 
 
-def test_every_glued_name_used_in_prose_is_computed(chapter):
+def test_the_prose_quotes_numbers_with_eval_not_glue(chapter):
+    """Numbers in the prose are inline expressions ({eval}), which both the website and
+    JupyterLab (jupyterlab-myst) show; {glue} roles show as raw text in JupyterLab."""
     _, notebook = chapter
-    used = set(re.findall(r"\{glue(?::text|:math|:any)?\}`([^`:]+)", markdown(notebook)))
-    missing = used - set(glued_names(notebook))
-    assert not missing, f"glued in prose but never computed: {sorted(missing)}"
+    assert not re.search(r"\{glue(:[a-z]+)?\}`", markdown(notebook))
+    assert "myst_nb import glue" not in "".join(source(cell) for cell in code_cells(notebook))
 
 
-def test_no_glue_name_is_used_by_two_chapters():
+def test_every_inline_expression_has_its_stored_value(chapter):
+    """Every {eval} role of a Markdown cell has a stored result, in order, with status ok: what
+    the website shows (the test command re-evaluates them, conftest.py)."""
+    _, notebook = chapter
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        expressions = EVAL_ROLE.findall(source(cell))
+        stored = cell["metadata"].get("user_expressions", [])
+        assert [entry["expression"] for entry in stored] == expressions, (
+            f"cell {index}: stored values do not match the cell's {{eval}} roles; run `make outputs`")
+        assert all(entry["result"]["status"] == "ok" for entry in stored), f"cell {index}: an expression failed"
+
+
+def prose_variables(notebook):
+    """The chapter-prefixed names the prose quotes, e.g. ch5_n_missing."""
+    return {name for name in EVAL_ROLE.findall(markdown(notebook)) if re.fullmatch(r"ch\d_\w+", name)}
+
+
+def test_every_quoted_name_is_assigned_once(chapter):
+    """JupyterLab's Run All evaluates a Markdown cell's expressions in a race with the code
+    cells, so a quoted name must not change after it is first assigned."""
+    _, notebook = chapter
+    code = "\n".join(source(cell) for cell in code_cells(notebook))
+    for name in prose_variables(notebook):
+        assignments = re.findall(rf"^\s*(?:\w+\s*,\s*)*{name}\s*(?:,\s*\w+\s*)*=(?!=)", code, re.M)
+        assert len(assignments) == 1, f"{name} is assigned {len(assignments)} times"
+
+
+def test_no_quoted_name_is_used_by_two_chapters():
     owners = {}
     for path in CHAPTERS:
-        for name in set(glued_names(load(path))):
-            assert name not in owners, f"{name} is glued by {owners[name]} and {path.name}"
+        for name in prose_variables(load(path)):
+            assert name.startswith(f"ch{int(path.name[:2])}_"), f"{path.name} quotes another chapter's {name}"
+            assert name not in owners, f"{name} is quoted by {owners[name]} and {path.name}"
             owners[name] = path.name
 
 
