@@ -15,6 +15,8 @@ stored result (from the role's own cell; MyST-NB numbers the lines of cell i fro
 the quotes of a str stripped, or any richer MIME type by the usual render priority).  A missing
 or failed value is a warning (so ``-W`` fails the build), never a silent placeholder.
 """
+import re
+
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
@@ -71,8 +73,9 @@ class StoredEvalRole(RoleBase):
 # jupyterlab-myst cannot resolve {cite} (it shows the key with a "Citation Not Found" icon), but
 # renders a Markdown link [Dempster, Laird and Rubin (1977)](#ch4-dempster1977) as its text.
 # On the website, such a link to a bibtex key becomes the sphinxcontrib-bibtex citation that
-# {cite:t}`ch4-dempster1977` would give (author-year text linked to the bibliography), so the
-# key is still checked (-n), numbered and listed by {bibliography}.
+# {cite:t}`ch4-dempster1977` would give (author-year text linked to the bibliography), or
+# {cite:p} when the link text starts with "(", so the key is still checked (-n), numbered and
+# listed by {bibliography}.
 class CitationLinks(SphinxTransform):
     default_priority = 100  # at read time: before myst-parser resolves #anchors (879)
 
@@ -84,17 +87,25 @@ class CitationLinks(SphinxTransform):
         keys = domain.bibdata.data.entries
         for ref in list(self.document.findall(nodes.reference)):
             uri = ref.get("refuri", "")
-            if not (ref.get("id_link") and uri.startswith("#") and uri[1:] in keys):
+            if not (ref.get("id_link") and uri.startswith("#") and _bibtex_key(uri[1:]) in keys):
                 continue
             key = uri[1:]
-            xref = addnodes.pending_xref(ref.rawsource, refdomain="cite", reftype="t", reftarget=key,
+            # "[(Dempster, Laird and Rubin, 1977)](#key)" is parenthetical, "[Wu (1983)](#key)" textual
+            style = "p" if ref.astext().startswith("(") else "t"
+            xref = addnodes.pending_xref(ref.rawsource, refdomain="cite", reftype=style, reftarget=key,
                                          refdoc=self.env.docname, refexplicit=False, refwarn=False)
-            xref += nodes.inline(key, key, classes=["xref", "cite", "cite-t"])
+            xref += nodes.inline(key, key, classes=["xref", "cite", f"cite-{style}"])
             xref.source, xref.line = ref.source, ref.line
             self.document.note_explicit_target(xref, xref)  # an id for the back-reference, as CiteRole does
             domain.citation_refs.append(CitationRef(citation_ref_id=xref["ids"][0], docname=self.env.docname,
                                                     line=ref.line or 0, targets=list(parse_citation_targets(key))))
             ref.replace_self(xref)
+
+
+def _bibtex_key(target):
+    """The .bib key of a citation target: the key itself, or the key behind a chapter's prefix
+    (``ch4-dempster1977`` -> ``dempster1977``, as ``{bibliography}`` ``:keyprefix:`` uses it)."""
+    return re.sub(r"^[a-z0-9]+-", "", target, count=1) if "-" in target else target
 
 
 def setup(app):
