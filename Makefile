@@ -11,7 +11,7 @@ LOCK_PYTHON := 3.11
 LOCK_PYTHON_VERSION := 3.11.7
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9][0-9.]*\).*/\1/p' requirements.lock)
 
-.PHONY: setup check-python test test-fast book lab student bench lock outputs clean
+.PHONY: setup check-python test test-fast book lab student bench lock outputs references clean
 
 setup: $(STAMP)
 
@@ -60,6 +60,11 @@ bench: $(STAMP)
 ## make outputs: restart-and-run-all every chapter in place, so the stored outputs are fresh.
 outputs: $(STAMP)
 	$(BIN)/python scripts/run_notebooks.py
+
+## make references: rewrite the chapters' cross-references as links whose text is the number the
+## website gives their target ([(2.10)](#eq-loglik)), so they read the same in JupyterLab.
+references: book
+	$(BIN)/python scripts/references.py
 
 ## make lock: re-resolve requirements.txt to the newest allowed versions, with hashes, into
 ## requirements.lock. A deliberate act: run `make test` afterwards and commit both files.

@@ -17,3 +17,27 @@ def test_every_page_in_the_toc_is_built(built_book):
     toc = (ROOT / "_toc.yml").read_text()
     for entry in [line.split("file:")[1].strip() for line in toc.splitlines() if "file:" in line]:
         assert (site / f"{entry}.html").exists(), f"{entry} is in _toc.yml but no page was built"
+
+
+@pytest.mark.slow
+def test_every_reference_reads_the_number_the_website_gives_its_target(built_book):
+    """Chapters write references as links whose text is the target's number, so that they read
+    the same in JupyterLab; the numbers must be the website's (run scripts/references.py)."""
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import exercises
+    import references
+
+    _, _, site = built_book
+    numbers = references.numbering(site)
+    assert len(numbers) > 50, "the numbering of equations, figures and exercises was not found"
+    stale = []
+    for path in exercises.chapter_notebooks(ROOT):
+        for cell in exercises.read(path)["cells"]:
+            if cell["cell_type"] == "markdown":
+                stale += [f"{path.name}: [{shown}](#{label}) should read {expected}"
+                          for label, shown, expected in references.stale_links(exercises.source(cell), numbers)]
+    assert not stale, "run `make book` then `python scripts/references.py`:\n" + "\n".join(stale)
