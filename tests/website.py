@@ -256,7 +256,7 @@ def _open_solutions(page):
         });
         document.querySelectorAll('details:not([open])').forEach(d => { d.open = true; });
     }""")
-    page.wait_for_timeout(100)
+    page.wait_for_timeout(500)  # the page's own reactions to the click (tab stops) settle
 
 
 def _check_cell_problems(page):
@@ -387,6 +387,9 @@ def _label_problems(page, prose):
 _DISPLAY_MATH_JS = r"""() => {
     const column = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
     const viewportRight = document.documentElement.clientWidth;
+    const sources = new Map();
+    if (window.MathJax && MathJax.startup && MathJax.startup.document)
+        for (const item of MathJax.startup.document.math) sources.set(item.typesetRoot, item.math);
     const out = [];
     document.querySelectorAll('mjx-container[display="true"]').forEach((container, index) => {
         if (!container.getClientRects().length) return;
@@ -416,7 +419,9 @@ _DISPLAY_MATH_JS = r"""() => {
             index, overflow, formulaWidth: formulaBox.width,
             label: block.id ? block.id.replace(/^equation-/, '') : '',
             number: eqno ? eqno.textContent.replace('#', '').trim() : '',
-            where: (() => { const s = block.closest('section[id], div.admonition[id]'); return s ? s.id : ''; })(),
+            where: (() => { const s = block.closest('div.admonition[id]') || block.closest('section[id]');
+                            return s ? s.id : ''; })(),
+            tex: (sources.get(container) || '').replace(/\s+/g, ' ').trim().slice(0, 40),
             clipped: clipper ? clipper.tagName.toLowerCase() : '',
             scroller: null,
         };
@@ -451,7 +456,7 @@ def _display_math_problems(page, notes=None):
         if eq["overflow"] <= MATH_OVERFLOW_TOLERANCE_PX:
             continue  # fits
         name = " ".join(x for x in (eq["number"], eq["label"] and f"[{eq['label']}]") if x) \
-            or f"display equation {eq['index'] + 1}" + (f" in #{eq['where']}" if eq["where"] else "")
+            or f"(unnumbered, in #{eq['where']}: {eq['tex']!r}…)"
         size = f"{eq['formulaWidth']:.0f} px wide, {eq['overflow']:.0f} px more than its column"
         if eq["scroller"] is None:
             how = f"cut off by <{eq['clipped']}>" if eq["clipped"] else "spills out of the column"
