@@ -180,6 +180,7 @@ def check_page(page, base_url, site_dir, relative_path, screenshot=None, notes=N
     problems += _raw_syntax_problems(prose)
     problems += _label_problems(page, prose)
     problems += _display_math_problems(page, notes)
+    problems += _inline_math_problems(page)
     problems += _tofu_problems(page)
     problems += _figure_problems(page, base_url, Path(site_dir), width)
     problems += _zoom_problems(page)
@@ -442,6 +443,42 @@ _DISPLAY_MATH_JS = r"""() => {
     });
     return out;
 }"""
+
+_INLINE_MATH_JS = r"""() => {
+    // Inline formulas do not wrap (MathJax 3 has no line breaking): one that runs past the
+    // right edge of its column is cut off (or widens the page).
+    const column = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+    const viewportRight = document.documentElement.clientWidth;
+    const out = [];
+    const sources = new Map();
+    if (window.MathJax && MathJax.startup && MathJax.startup.document)
+        for (const item of MathJax.startup.document.math) sources.set(item.typesetRoot, item.math);
+    document.querySelectorAll('mjx-container:not([display="true"])').forEach(container => {
+        if (!container.getClientRects().length || container.closest('mjx-container[display="true"]')) return;
+        let right = viewportRight, scrolls = false;
+        for (let e = container.parentElement; e; e = e.parentElement) {
+            const style = getComputedStyle(e);
+            if (style.overflowX === 'auto' || style.overflowX === 'scroll') { scrolls = true; break; }
+            if (style.display !== 'inline' && style.display !== 'contents') {
+                const box = e.getBoundingClientRect();
+                right = Math.min(right, box.left + e.clientLeft + e.clientWidth - parseFloat(style.paddingRight || 0));
+            }
+            if (e === column) break;
+        }
+        const overflow = container.getBoundingClientRect().right - right;
+        if (scrolls || overflow <= 1) return;
+        const where = container.closest('div.admonition[id]') || container.closest('section[id]');
+        out.push({overflow, where: where ? where.id : '',
+                  tex: (sources.get(container) || '').replace(/\s+/g, ' ').trim().slice(0, 50)});
+    });
+    return out;
+}"""
+
+
+def _inline_math_problems(page):
+    return [f"inline formula {f['tex']!r} in #{f['where']} runs {f['overflow']:.0f} px past the right edge of "
+            f"its column (cut off: inline math does not wrap)" for f in page.evaluate(_INLINE_MATH_JS)]
+
 
 _NO_CUE_CSS = (".check-no-cue, .check-no-cue::before, .check-no-cue::after { background-image: none !important; "
                "box-shadow: none !important; mask-image: none !important; -webkit-mask-image: none !important; }")
