@@ -446,7 +446,7 @@ _DISPLAY_MATH_JS = r"""() => {
 
 _INLINE_MATH_JS = r"""() => {
     // Inline formulas do not wrap (MathJax 3 has no line breaking): one that runs past the
-    // right edge of its column is cut off (or widens the page).
+    // right edge of the window or of a box that clips it is cut off.
     const column = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
     const viewportRight = document.documentElement.clientWidth;
     const out = [];
@@ -455,15 +455,16 @@ _INLINE_MATH_JS = r"""() => {
         for (const item of MathJax.startup.document.math) sources.set(item.typesetRoot, item.math);
     document.querySelectorAll('mjx-container:not([display="true"])').forEach(container => {
         if (!container.getClientRects().length || container.closest('mjx-container[display="true"]')) return;
+        // the right edge past which it is not seen: the window's, or that of a box that clips
+        // (running into the column's margin only is not counted)
         let right = viewportRight, scrolls = false;
         for (let e = container.parentElement; e; e = e.parentElement) {
             const style = getComputedStyle(e);
             if (style.overflowX === 'auto' || style.overflowX === 'scroll') { scrolls = true; break; }
-            if (style.display !== 'inline' && style.display !== 'contents') {
+            if (style.overflowX === 'hidden' || style.overflowX === 'clip') {
                 const box = e.getBoundingClientRect();
-                right = Math.min(right, box.left + e.clientLeft + e.clientWidth - parseFloat(style.paddingRight || 0));
+                right = Math.min(right, box.left + e.clientLeft + e.clientWidth);
             }
-            if (e === column) break;
         }
         const overflow = container.getBoundingClientRect().right - right;
         if (scrolls || overflow <= 1) return;
@@ -477,7 +478,7 @@ _INLINE_MATH_JS = r"""() => {
 
 def _inline_math_problems(page):
     return [f"inline formula {f['tex']!r} in #{f['where']} runs {f['overflow']:.0f} px past the right edge of "
-            f"its column (cut off: inline math does not wrap)" for f in page.evaluate(_INLINE_MATH_JS)]
+            f"what shows of the page (cut off: inline math does not wrap)" for f in page.evaluate(_INLINE_MATH_JS)]
 
 
 _NO_CUE_CSS = (".check-no-cue, .check-no-cue::before, .check-no-cue::after { background-image: none !important; "
