@@ -18,14 +18,18 @@ and what a reader *sees* wrong although everything "rendered" (issue 11):
 - a label printed as text (``eq-responsibility``, ``fig-ch6-kmeans``, ``ch3-ex2``), in prose
   or inside rendered math;
 - a display equation wider than the column that is cut off, or that scrolls with no visible
-  sign that there is more (the page, its number or label, the overflow in px);
+  sign that there is more (the page, its number or label, the overflow in px); an inline
+  formula that runs past what shows of the page (MathJax 3 does not wrap inline math);
+- a page wider than the window (it pans sideways on a phone), or one that forbids zooming;
 - a character drawn as an empty box ("tofu") because no font has its glyph;
 - a matplotlib figure displayed so small that its text is smaller than a set size, or with
   too few pixels to stay crisp on a high-density screen;
 - output under an exercise's check cell: run on the hidden solution, it reads to a student
   as a grade of their own answer.
 
-The thresholds of these rules are the constants below.
+Every solution is opened (as a reader who reads it does) before these checks and the
+screenshot, once the check that solutions start hidden has run. The thresholds of the rules
+are the constants below.
 """
 import base64
 import contextlib
