@@ -5,7 +5,23 @@
   ``const THEBE_JS_URL`` twice and the browser reported a script error: keep one copy of
   each script;
 - sphinxcontrib-bibtex marks the reference list ``role="list"`` but its entries carry other
-  roles (``doc-backlink``), an ARIA error for screen readers: drop the list role.
+  roles (``doc-backlink``), an ARIA error for screen readers: drop the list role;
+- the theme makes a scrollable code block reachable with the keyboard (tabindex 0) when the
+  page loads or resizes, but not a code block inside a solution, which can scroll only once
+  the reader opens it: do the same after each click that opens a dropdown.
+"""
+
+# Runs in the page: after a dropdown opens, every box that now scrolls gets a tab stop, as
+# pydata-sphinx-theme gives the ones that scroll when the page loads.
+TAB_STOPS_AFTER_TOGGLE = """
+document.addEventListener("click", (event) => {
+  if (!event.target.closest || !event.target.closest(".toggle-button, .admonition-title, summary")) return;
+  setTimeout(() => {
+    document.querySelectorAll("pre, .cell_output > .output, mjx-container[display='true']").forEach((box) => {
+      if (box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight) box.tabIndex = 0;
+    });
+  }, 350);
+});
 """
 
 
@@ -37,4 +53,5 @@ def fix_citation_list_role(app, pagename, templatename, context, doctree):
 def setup(app):
     app.connect("html-page-context", keep_one_copy_of_each_script, priority=900)  # after the themes
     app.connect("html-page-context", fix_citation_list_role)
+    app.add_js_file(None, body=TAB_STOPS_AFTER_TOGGLE)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

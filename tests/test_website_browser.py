@@ -1,6 +1,15 @@
 """The website as a reader sees it: every page opened in headless Chromium, served from
-127.0.0.1 with every other address blocked (see tests/website.py for what is checked).
-Screenshots of every page go to _build/screenshots/.
+127.0.0.1 with every other address blocked, in a desktop window (1280 px) and on a phone
+(390 px, 3x, touch); see tests/website.py for what is checked and the rules' thresholds.
+
+Screenshots of every page go to _build/screenshots/ (chapters/03_x.png at desktop width,
+chapters/03_x.phone.png at phone width, one image pixel per CSS px, solutions opened), with
+report-desktop.txt and report-phone.txt: every problem found, and the display equations that
+are wider than the column and scroll visibly.
+
+Each check is shown to fail on a deliberately broken copy of a page (BREAKAGES): the broken
+copy must produce a problem that matches the check's message and that the unbroken copy does
+not have.
 
 Skipped, with a message saying so, when Chromium is not installed (`apt-get install chromium`);
 .ci/run installs it, so CI always runs this check.
@@ -20,64 +29,201 @@ pytestmark = [
                               "(install it with `apt-get install chromium`; .ci/run does)"),
 ]
 
+SCREENSHOTS = ROOT / "_build" / "screenshots"
 
-def test_every_page_passes_the_browser_check(built_book):
+
+@pytest.mark.parametrize("width", sorted(website.VIEWPORTS))
+def test_every_page_passes_the_browser_check(built_book, width):
     returncode, log, site = built_book
     assert returncode == 0, log[-3000:]
     pages = website.content_pages(site)
     assert len(pages) >= 9
-    problems = {}
-    with website.serve(site) as url, website.browser_page(url) as page:
+    problems, notes = {}, {}
+    with website.serve(site) as url, website.browser_page(url, width) as page:
         for relative in pages:
-            found = website.check_page(page, url, site, relative,
-                                       screenshot=ROOT / "_build" / "screenshots" / relative.replace(".html", ".png"))
+            found, noted = [], []
+            found = website.check_page(page, url, site, relative, notes=noted,
+                                       screenshot=website.screenshot_path(SCREENSHOTS, relative, width))
             if found:
                 problems[relative] = found
-    assert not problems, "\n".join(f"{p}:\n  " + "\n  ".join(found) for p, found in problems.items())
+            if noted:
+                notes[relative] = noted
+    report = "\n".join(f"{p}:\n  " + "\n  ".join(found) for p, found in problems.items())
+    passing = "\n".join(f"{p}:\n  " + "\n  ".join(noted) for p, noted in notes.items())
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / f"report-{width}.txt").write_text(
+        f"Browser check at {width} width: {sum(map(len, problems.values()))} problem(s)\n\n{report}\n\n"
+        f"Passing, for review (wide display equations that scroll visibly):\n{passing}\n", encoding="utf-8")
+    assert not problems, f"at {width} width:\n{report}"
+
+
+# -- negative tests: each check fails on a deliberately broken copy of a page -------------------
+
+PAGE = "01_edmonds_problem.html"
+WIDE_FIGURE = "broken-wide-figure.png"      # 13 x 4 inches at 100 dpi: a three-panel figure
+LOW_RES_FIGURE = "broken-low-res.png"       # 6 x 3 inches at 100 dpi, shown at its own size
+
+
+def _matplotlib_png(path, width, height):
+    """A PNG as matplotlib writes it: a pHYs chunk (100 dpi) and a Software text chunk."""
+    from PIL import Image, ImageDraw
+    from PIL.PngImagePlugin import PngInfo
+
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    for panel in range(width // 430 or 1):
+        draw.rectangle([panel * 430 + 40, 20, panel * 430 + 410, height - 40], outline="black")
+        draw.text((panel * 430 + 200, height - 30), "height (cm)", fill="black")
+    info = PngInfo()
+    info.add_text("Software", "Matplotlib version3.11.2, https://matplotlib.org/")
+    image.save(path, dpi=(100, 100), pnginfo=info)
 
 
 @pytest.fixture(scope="module")
 def broken_site(built_book, tmp_path_factory):
-    """A copy of the site, to break on purpose."""
+    """A copy of the site, to break on purpose, with two figures to break it with."""
     _, _, site = built_book
     copy = tmp_path_factory.mktemp("site") / "html"
     shutil.copytree(site, copy)
+    _matplotlib_png(copy / "_images" / WIDE_FIGURE, 1300, 400)
+    _matplotlib_png(copy / "_images" / LOW_RES_FIGURE, 600, 300)
     return copy
 
 
-def _break_page(site, name, change):
-    page = site / "chapters" / name
-    page.write_text(change(page.read_text()))
+@pytest.fixture(scope="module")
+def check_broken(broken_site):
+    """check_page on a page of the broken copy, at a width: one server and one browser per
+    width for all the negative tests (routing disables Chromium's cache, so every visit
+    reads the page as the test last wrote it)."""
+    import contextlib
+
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(website.serve(broken_site))
+        current = {}  # one Playwright at a time: the browser of the width in use
+
+        def check(name, width):
+            if current.get("width") != width:
+                if "browser" in current:
+                    current["browser"].close()
+                current["browser"] = contextlib.ExitStack()
+                current["page"] = current["browser"].enter_context(website.browser_page(url, width))
+                current["width"] = width
+            return website.check_page(current["page"], url, broken_site, f"chapters/{name}")
+        yield check
+        if "browser" in current:
+            current["browser"].close()
 
 
+@pytest.fixture(scope="module")
+def unbroken(check_broken):
+    """The problems of the unbroken copy of a page (it may have some: content being fixed)."""
+    cache = {}
+
+    def problems(name, width):
+        if (name, width) not in cache:
+            cache[name, width] = check_broken(name, width)
+        return cache[name, width]
+    return problems
+
+
+def _after_title(snippet):
+    """Insert ``snippet`` (HTML) right after the page's title, inside the article."""
+    return lambda html: re.sub(r"(<h1>[^\n]*headerlink[^\n]*</h1>)", lambda m: m.group(1) + snippet, html, count=1)
+
+
+def _figure(number, src, style=""):
+    return (f'<figure class="align-default" id="fig-broken-{number}"><img alt="A broken figure" '
+            f'src="../_images/{src}" style="{style}"/><figcaption><p><span class="caption-number">Fig. 9.{number} '
+            f'</span><span class="caption-text">A figure.</span></p></figcaption></figure>')
+
+
+def _wide_equation(label, number, css):
+    """A display equation of a hundred terms, styled with ``css``."""
+    terms = " + ".join(f"x_{{{i}}}" for i in range(1, 101))
+    return (f'<style>#equation-{label} mjx-container {{ {css} }}</style>'
+            f'<div class="math notranslate nohighlight" id="equation-{label}"><span class="eqno">(9.{number})'
+            f'</span>\\[S = {terms}\\]</div>')
+
+
+def _check_output(html):
+    """Put back the output of the first check cell: what the check said about the hidden solution."""
+    start = html.index('<div class="cell tag_exercise-check')
+    end = html.index("</pre></div>\n</div>\n</div>\n", start) + len("</pre></div>\n</div>\n</div>\n")
+    output = ('<div class="cell_output docutils container"><div class="output stream highlight-myst-ansi notranslate">'
+              '<div class="highlight"><pre><span></span>✓ all 5 checks passed\n</pre></div></div></div>\n')
+    return html[:end] + output + html[end:]
+
+
+BOTH = tuple(sorted(website.VIEWPORTS))
+# what is broken: (how, the problem the check must report, the widths it is tried at)
 BREAKAGES = {
-    "a formula": ("01_edmonds_problem.html",
-                  lambda html: html.replace(r"\frac{", r"\frac{\begin{matrix}", 1)),
-    "an image": ("01_edmonds_problem.html",
-                 lambda html: re.sub(r'src="(\.\./_images/[^"]+\.png)"', 'src="../_images/missing.png"', html, count=1)),
-    "a cell": ("01_edmonds_problem.html",
-               lambda html: html.replace('<div class="cell_output docutils container">',
+    # the checks the book had before issue 11
+    "a formula": (lambda html: html.replace(r"\frac{", r"\frac{\begin{matrix}", 1),
+                  r"MathJax error|MathJax rendered", ("desktop",)),
+    "an image": (lambda html: re.sub(r'src="(\.\./_images/[^"]+\.png)"', 'src="../_images/missing.png"', html, count=1),
+                 r"an image did not load", ("desktop",)),
+    "a cell": (lambda html: html.replace('<div class="cell_output docutils container">',
                                          '<div class="cell_output docutils container"><div class="output traceback">'
-                                         '<pre>Traceback (most recent call last):\nValueError: boom</pre></div>', 1)),
-    "a link": ("01_edmonds_problem.html",
-               lambda html: re.sub(r'(<a [^>]*href=")02_mixture_models\.html"', r'\g<1>02_no_such_page.html"',
-                                   html, count=1)),
-    "a solution": ("01_edmonds_problem.html",
-                   lambda html: html.replace('class="solution dropdown admonition"', 'class="solution admonition"', 1)),
-    "alt text": ("01_edmonds_problem.html",
-                 lambda html: re.sub(r'<img alt="[^"]*"', "<img", html, count=1)),
+                                         '<pre>Traceback (most recent call last):\nValueError: boom</pre></div>', 1),
+               r"a cell shows an error|a traceback", ("desktop",)),
+    "a link": (lambda html: re.sub(r'(<a [^>]*href=")02_mixture_models\.html"', r'\g<1>02_no_such_page.html"',
+                                   html, count=1),
+               r"a link leads nowhere", ("desktop",)),
+    "a solution": (lambda html: html.replace('class="solution dropdown admonition"', 'class="solution admonition"', 1),
+                   r"solution \d+ is not a dropdown", ("desktop",)),
+    "alt text": (lambda html: re.sub(r'<img alt="[^"]*"', "<img", html, count=1),
+                 r"accessibility .*image-alt", ("desktop",)),
+    # issue 11: what a reader sees
+    "a MyST role": (_after_title("<p>EM's error shrinks by {glue:text}`ch4_error_rate` per step "
+                                 "({cite}`dempster1977`).</p>"),
+                    r"raw syntax in the text \(a MyST role\) '\{glue:text\}", BOTH),
+    "a MyST directive": (_after_title("<p>```{exercise} Guessing\n:label: ch1-ex9</p>"),
+                         r"raw syntax in the text \(a MyST directive", BOTH),
+    "raw TeX in a list": (_after_title("<ul><li><p>\\theta^*)$: for the boys' mean, the error shrinks by a "
+                                       "constant factor.</p></li></ul>"),
+                          r"raw syntax in the text \(TeX outside math\) '\\\\theta'", BOTH),
+    "a label in prose": (_after_title("<p>Take the log of the joint, eq-responsibility becomes a sum.</p>"),
+                         r"a label printed as text 'eq-responsibility'", BOTH),
+    "a label in math": (_after_title('<div class="math notranslate nohighlight">\\[ Q \\overset{\\text{by '
+                                     'eq-complete-indicator}}{=} \\sum_i c_i \\]</div>'),
+                        r"a label printed inside math 'eq-complete-indicator'", BOTH),
+    "a wide equation cut off": (_after_title(_wide_equation("broken-cut", 10, "overflow: visible !important;")),
+                                r"display equation \(9\.10\) \[broken-cut\] is \d+ px wide, \d+ px more than its "
+                                r"column and (cut off|spills)", BOTH),
+    "a wide equation that scrolls invisibly": (
+        _after_title(_wide_equation("broken-plain", 12, "background: none !important; scrollbar-width: none;")),
+        r"display equation \(9\.12\) \[broken-plain\] is \d+ px wide.*nothing shows that it does", BOTH),
+    "a long inline formula": (_after_title('<p>In one line, <span class="math notranslate nohighlight">\\(S = '
+                                          + " + ".join(f"x_{{{i}}}" for i in range(1, 61)) + '\\)</span>.</p>'),
+                              r"inline formula 'S = x_\{1\}.*runs \d+ px past the right edge", BOTH),
+    "a button in tofu": (_after_title('<p><button type="button" title="First frame" aria-label="First frame">⏮'
+                                      '</button><button type="button" aria-label="Play">⏵</button></p>'),
+                         r"U\+23EE '⏮' shows as an empty box", BOTH),
+    "a figure with small text": (_after_title(_figure(1, WIDE_FIGURE)),
+                                 r"figure text too small: Fig\. 9\.1 \[fig-broken-1\]", BOTH),
+    "a tiny figure": (_after_title(_figure(3, LOW_RES_FIGURE, "width: 150px")),
+                      r"figure text too small: Fig\. 9\.3 \[fig-broken-3\]", BOTH),
+    "a blurry figure": (_after_title(_figure(2, LOW_RES_FIGURE, "width: 600px; max-width: 100%")),
+                        r"figure not crisp on a high-density screen: Fig\. 9\.2 \[fig-broken-2\]", BOTH),
+    "a check cell's output": (_check_output, r"an exercise check cell shows output.*all 5 checks passed", BOTH),
+    "a page wider than a phone": (_after_title('<p style="width: 1600px; min-width: 1600px">A very wide paragraph.</p>'),
+                                  r"the page is \d+ px wider than the window", ("phone",)),
 }
 
 
-@pytest.mark.parametrize("what", sorted(BREAKAGES))
-def test_the_browser_check_fails_when_the_page_is_broken(broken_site, what):
-    name, change = BREAKAGES[what]
-    original = (broken_site / "chapters" / name).read_text()
+@pytest.mark.parametrize("what,width", [(what, width) for width in BOTH for what in sorted(BREAKAGES)
+                                        if width in BREAKAGES[what][2]])  # one width after the other
+def test_the_browser_check_fails_when_the_page_is_broken(broken_site, check_broken, unbroken, what, width):
+    change, expected, _ = BREAKAGES[what]
+    before = unbroken(PAGE, width)
+    page = broken_site / "chapters" / PAGE
+    original = page.read_text(encoding="utf-8")
     try:
-        _break_page(broken_site, name, change)
-        assert (broken_site / "chapters" / name).read_text() != original, f"the test did not break {what}"
-        with website.serve(broken_site) as url, website.browser_page(url) as page:
-            problems = website.check_page(page, url, broken_site, f"chapters/{name}")
-        assert problems, f"breaking {what} went unnoticed"
+        page.write_text(change(original), encoding="utf-8")
+        assert page.read_text(encoding="utf-8") != original, f"the test did not break {what}"
+        problems = check_broken(PAGE, width)
     finally:
-        (broken_site / "chapters" / name).write_text(original)
+        page.write_text(original, encoding="utf-8")
+    new = [problem for problem in problems if problem not in before]
+    assert any(re.search(expected, problem) for problem in new), \
+        f"breaking {what} went unnoticed at {width} width; new problems: {new}"
