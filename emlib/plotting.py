@@ -22,7 +22,7 @@ __all__ = ["COLOURS", "TOTAL_COLOUR", "plot_mixture_1d", "plot_responsibilities_
 COLOURS = ("#D55E00", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9")
 TOTAL_COLOUR = "#222222"
 # Animations embed every frame as an image: a modest resolution keeps a chapter light.
-ANIMATION_DPI = 72
+ANIMATION_DPI = 80
 
 
 def _axes(ax):
@@ -260,7 +260,7 @@ def animate_em_1d(x, trace, *, bins=30, xlabel="x", component_names=None, max_fr
     x = as_data(x)
     frames = _frames(trace, max_frames)
     log_likelihoods = [value for _, value in trace]
-    figure, (ax_fit, ax_ll) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=ANIMATION_DPI,
+    figure, (ax_fit, ax_ll) = plt.subplots(1, 2, figsize=(8, 3.4), dpi=ANIMATION_DPI,
                                           gridspec_kw={"width_ratios": [2, 1]})
     ymax = _max_density_1d(x, trace, frames, bins)
 
