@@ -19,10 +19,10 @@ and in words in ``EMResult.message``.
 import math
 import numbers
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-__all__ = ["em", "EMResult", "LikelihoodDecreaseWarning"]
+__all__ = ["em", "EMResult", "LikelihoodDecreaseWarning", "BoundaryEstimateWarning", "report_boundary"]
 
 # A decrease smaller than this (relative to the log-likelihood's size) is rounding.
 ROUNDING_SLACK = 1e-9
@@ -30,6 +30,10 @@ ROUNDING_SLACK = 1e-9
 
 class LikelihoodDecreaseWarning(RuntimeWarning):
     """The log-likelihood went down between two EM iterates: a bug in a model."""
+
+
+class BoundaryEstimateWarning(UserWarning):
+    """EM's estimate lies on the boundary of the parameter space (e.g. a probability of 0 or 1)."""
 
 
 @dataclass(frozen=True)
@@ -189,3 +193,14 @@ def _warn_decreased(old, new, iteration):
                f"precision. Stopped and kept iteration {iteration - 1}, the better one.")
     warnings.warn(message, LikelihoodDecreaseWarning, stacklevel=3)
     return message
+
+
+def report_boundary(result, which, why):
+    """``result`` with a message (and a :class:`BoundaryEstimateWarning`) saying that the
+    estimate ``which`` lies on the boundary of the parameter space, and ``why``."""
+    verb = "lie" if " and " in which else "lies"
+    note = (f"{which} {verb} on the boundary of [0, 1]: {why}. That is the maximum-likelihood estimate "
+            "for these data, not an error; with so few observations, a prior (a MAP estimate, chapter 6) "
+            "would keep it inside.")
+    warnings.warn(note, BoundaryEstimateWarning, stacklevel=3)
+    return replace(result, message=f"{result.message} {note}".strip())

@@ -110,7 +110,7 @@ def _check_weights(weights):
         )
     if abs(weights.sum() - 1) > weights_tolerance(len(weights)):
         raise ValueError(
-            f"weights sum to {weights.sum()!r}; they are probabilities and must sum to 1 up to "
+            f"weights sum to {float(weights.sum())!r}; they are probabilities and must sum to 1 up to "
             f"rounding ({weights_tolerance(len(weights)):.1g} for {len(weights)} weights): divide them "
             "by their sum, e.g. weights / weights.sum()."
         )
@@ -630,14 +630,13 @@ def _floor_eigenvalues(covariances, floor):
 # A variance this small next to the data's own in that dimension (relative) is a collapse:
 # the component sits on a single point (or a line), and its density is numerically a spike.
 COLLAPSE_RATIO = 1e-12
-# Below (this many ulps of the data's largest value)², a variance is rounding noise: x - μ
-# is only known to an ulp of x.
-RESOLUTION_ULPS = 16
+# Below (ε max|x_j|)², a variance is rounding noise: x - μ is only known to about an ulp of x.
+RESOLUTION_ULPS = 1
 
 
 def _data_scale(x):
     """Each dimension's variance (1 where the data do not vary), shape () or (d,), and the
-    smallest variance double precision resolves in each dimension, (16 ε max|x_j|)²."""
+    smallest variance double precision resolves in each dimension, (ε max|x_j|)²."""
     variances = np.var(x, axis=0)
     variances = np.where(variances > 0, variances, 1.0)
     resolution = (RESOLUTION_ULPS * EPS * np.abs(x).max(axis=0)) ** 2
@@ -665,7 +664,7 @@ def _check_not_collapsed(covariances, data_scale, reg_covar, x):
         return
     k = int(collapsed[0])
     d = 1 if x.ndim == 1 else x.shape[1]
-    what = "variance" if d == 1 else "smallest variance in some direction"
+    what = "variance" if d == 1 else "variance in some direction"
     if floored:
         raise ValueError(
             f"component {k} collapsed: reg_covar={_describe(reg_covar)} holds its {what} below what double "
@@ -673,9 +672,9 @@ def _check_not_collapsed(covariances, data_scale, reg_covar, x):
             f"raise reg_covar to a floor that matches the data's resolution (e.g. reg_covar=1e-6 * x.var(axis=0)), "
             "centre the data (x - x.mean(axis=0)), or use fewer components."
         )
-    points = "a single point" if d == 1 else f"fewer than d + 1 = {d + 1} points in general position (e.g. points on a line)"
+    points = "a single point" if d == 1 else f"fewer than d + 1 = {d + 1} points off a line or plane"
     raise ValueError(
-        f"component {k} collapsed: its {what} is {relative[k]:.3g} times the data's, i.e. zero, because it "
+        f"component {k} collapsed: its {what} fell below {threshold:.0e} times the data's, because it "
         f"covers {points}. Use reg_covar > 0, a floor matched to the data's resolution such as "
         "reg_covar=1e-6 * x.var(axis=0) (one floor per dimension), fewer components, or another initialisation."
     )
@@ -762,6 +761,11 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     if isinstance(n_init, bool) or not isinstance(n_init, (int, np.integer)) or n_init < 1:
         raise ValueError(f"n_init must be a whole number >= 1, got {n_init!r}.")
     rng = as_generator(rng)
+    if not (init is None or isinstance(init, (GaussianMixtureParams, str))):
+        raise ValueError(
+            f"init must be a GaussianMixtureParams or one of {INIT_STRATEGIES}, got {_describe_init(init)}. "
+            "To start from given means, pass init=emlib.GaussianMixtureParams(weights, means, covariances)."
+        )
     if isinstance(init, GaussianMixtureParams):
         _check_compatible(x, init, name="init")
         if init.n_components != n_components:
@@ -869,10 +873,15 @@ def _m_step_or_spread(x, responsibilities, reg_covar):
 
 
 def _data_covariance(x):
-    """The data's covariance (1-D: variance), as a float or a (d, d) array."""
+    """The data's covariance (1-D: variance), as a float or a (d, d) array: the M-step's own
+    formula with every responsibility 1, so that a one-component start and the M-step agree
+    to the last bit (a nearly singular covariance, e.g. d >= n, amplifies any difference)."""
+    ones = np.ones((1, len(x)))
+    mean = (ones @ x) / len(x)
+    totals = np.array([float(len(x))])
     if x.ndim == 1:
-        return np.array(x.var())
-    return np.atleast_2d(np.cov(x, rowvar=False, bias=True))
+        return np.array(_weighted_variances(x, ones, mean, totals)[1][0])
+    return _weighted_covariances(x, ones, mean, totals)[1][0]
 
 
 def _regularised_params(weights, means, covariances, x, reg_covar):

@@ -9,7 +9,7 @@ components share the covariance σ²I, as σ → 0.
 import numpy as np
 
 from .engine import em
-from .validation import as_data, as_generator, as_n_components
+from .validation import as_data, as_float_array, as_generator, as_n_components
 
 __all__ = ["kmeans", "kmeans_plus_plus", "hard_e_step", "kmeans_m_step"]
 
@@ -115,8 +115,11 @@ def kmeans(x, n_clusters, *, init=None, tol=0.0, max_iter=300, rng=None):
     if init is None:
         centres0 = kmeans_plus_plus(x, n_clusters, as_generator(rng))
     else:
-        centres0 = np.array(init, dtype=float)
         expected = (n_clusters,) if x.ndim == 1 else (n_clusters, x.shape[1])
+        try:
+            centres0 = as_float_array(init, "init")
+        except ValueError as error:
+            raise ValueError(f"init must be finite centres of shape {expected} ({error})") from None
         if centres0.shape != expected or not np.all(np.isfinite(centres0)):
             raise ValueError(f"init must be finite centres of shape {expected}, got {centres0.shape}.")
 
