@@ -7,7 +7,7 @@ in d dimensions the means have shape (K, d) and the covariances shape (K, d, d).
 The equation labels in the docstrings are those of the chapters, e.g. chapter 3,
 ``eq-m-means`` is the M-step for the means.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -766,33 +766,64 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
             f"init must be a GaussianMixtureParams or one of {INIT_STRATEGIES}, got {_describe_init(init)}. "
             "To start from given means, pass init=emlib.GaussianMixtureParams(weights, means, covariances)."
         )
+    # centre before squaring: EM runs on z = x - c, c a data point in the middle of the data
+    # (per dimension), so that no digit the data share (e.g. of timestamps) takes part in
+    # the arithmetic; the parameters are moved back to x's coordinates at the end.
+    centre = _reference_point(x)
+    z = x - centre
+    z.setflags(write=False)
     if isinstance(init, GaussianMixtureParams):
         _check_compatible(x, init, name="init")
         if init.n_components != n_components:
             raise ValueError(
                 f"init has {init.n_components} components but n_components={n_components}; make them agree."
             )
-        starts = [init]
+        starts = [_moved(init, -centre)]
+        originals = {id(starts[0]): init}  # θ(0) in the trace is the caller's own object
     else:
+        originals = {}
         strategy = init if init is not None else ("labels" if labels is not None else "kmeans")
         runs = 1 if strategy == "labels" else n_init
-        starts = [initial_params(x, n_components, strategy, labels=labels, reg_covar=reg_covar, rng=rng)
+        starts = [initial_params(z, n_components, strategy, labels=labels, reg_covar=reg_covar, rng=rng)
                   for _ in range(runs)]
 
     def gmm_e_step(data, params):
         return _e_step(data, params, labels)
 
-    data_scale = _data_scale(x)
+    data_scale = _data_scale(z)
 
     def gmm_m_step(data, responsibilities):
         return _m_step(data, responsibilities, reg_covar, data_scale)
 
     best = None
     for params0 in starts:
-        result = em(x, params0, gmm_e_step, gmm_m_step, tol=tol, max_iter=max_iter)
+        result = em(z, params0, gmm_e_step, gmm_m_step, tol=tol, max_iter=max_iter)
         if best is None or result.log_likelihood > best.log_likelihood:
             best = result
-    return best
+    return _moved_result(best, centre, originals)
+
+
+def _moved_result(result, centre, originals):
+    """``result`` of a fit on z = x - c, moved back to x's coordinates: every iterate of the
+    trace (the final params stay the very object of the trace's entry)."""
+    moved = dict(originals)
+    for params, _ in result.trace:
+        if id(params) not in moved:
+            moved[id(params)] = _moved(params, centre)
+    return replace(result, params=moved[id(result.params)],
+                   trace=[(moved[id(params)], value) for params, value in result.trace])
+
+
+def _reference_point(x):
+    """A data value in the middle of the data, per dimension: the lower median. It is one of
+    the data's own values, so x - c is exact for data far from 0, and it moves exactly with
+    the data under a shift or a change of units."""
+    return np.partition(x, (len(x) - 1) // 2, axis=0)[(len(x) - 1) // 2]
+
+
+def _moved(params, shift):
+    """The same mixture with every mean moved by ``shift`` (a number, or (d,) in d-D)."""
+    return GaussianMixtureParams(params.weights, params.means + shift, params.covariances)
 
 
 def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar=1e-6, rng=None):
