@@ -7,6 +7,8 @@ only the tosses are recorded, not which coin made them. The paper starts EM from
 θ_A = 0.60, θ_B = 0.50 and prints θ_A ≈ 0.71, θ_B ≈ 0.58 after one iteration and
 θ_A ≈ 0.80, θ_B ≈ 0.52 after ten.
 """
+from dataclasses import replace
+
 import numpy as np
 
 from .engine import BoundaryEstimateWarning, em, report_boundary
@@ -219,6 +221,7 @@ def fit_coins(tosses=PAPER_TOSSES, theta0=PAPER_THETA0, *, tol=1e-10, max_iter=1
     counts = head_counts(tosses)
     result = em(counts, _check_theta(theta0, start=True), _log_e_step, _m_step_from_logs, tol=tol,
                 max_iter=max_iter)
+    result = replace(result, expectations=np.exp(result.expectations))  # the responsibilities
     on_boundary = [f"θ_{c} = {value:g}" for c, value in zip("AB", result.params) if value in (0.0, 1.0)]
     if not on_boundary:
         return result

@@ -215,7 +215,15 @@ def _component_log_densities(x, params):
 
     The (K, n) layout keeps every operation on long contiguous rows: NumPy is several
     times slower reducing along a short axis of length K (see benchmarks/).
+
+    A point too far from a component for double precision gets -inf (its density underflows
+    to 0), never NaN; the E-step's log-sum-exp handles it, the public functions refuse it.
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow to inf = a density of 0
+        return _log_densities_rows(x, params)
+
+
+def _log_densities_rows(x, params):
     densities = np.empty((params.n_components, len(x)))
     if params.is_1d:
         log_normalisers = -0.5 * (LOG_2PI + np.log(params.covariances))
@@ -384,11 +392,17 @@ def _e_step(x, params, labels):
         work[:, labelled] = 0.0
         work[known, labelled] = 1.0
         log_marginals[labelled] = labelled_log_joint
-    log_likelihood = float(log_marginals.sum())
+    with np.errstate(over="ignore"):
+        log_likelihood = float(log_marginals.sum())
     if not np.isfinite(log_likelihood):
+        if labels is not None and not np.all(np.isfinite(log_marginals)):
+            raise ValueError(
+                "a labelled point is too far from its own component for double precision; "
+                "start from parameters where every class covers its labelled points."
+            )
         raise ValueError(
-            "a labelled point is too far from its own component for double precision; "
-            "start from parameters where every class covers its labelled points."
+            "the log-likelihood is below -1.8e308, beyond double precision: the data are too far from "
+            "the components; rescale the data (e.g. standardise it) or start from parameters nearer the data."
         )
     return work.T, log_likelihood
 
@@ -502,7 +516,8 @@ def m_step(x, responsibilities, reg_covar=0.0):
     x = as_data(x)
     responsibilities = as_responsibilities(responsibilities, len(x))
     reg_covar = as_floor(reg_covar, 1 if x.ndim == 1 else x.shape[1])
-    return _m_step(x, responsibilities, reg_covar)
+    centre = _reference_point(x)  # centre before squaring, as fit_gmm does
+    return _moved(_m_step(x - centre, responsibilities, reg_covar), centre)
 
 
 def _m_step(x, responsibilities, reg_covar, data_scale=None):
@@ -639,7 +654,8 @@ def _data_scale(x):
     smallest variance double precision resolves in each dimension, (ε max|x_j|)²."""
     variances = np.var(x, axis=0)
     variances = np.where(variances > 0, variances, 1.0)
-    resolution = (RESOLUTION_ULPS * EPS * np.abs(x).max(axis=0)) ** 2
+    with np.errstate(over="ignore"):  # data near 1e300: no variance is resolvable (inf)
+        resolution = (RESOLUTION_ULPS * EPS * np.abs(x).max(axis=0)) ** 2
     return variances, resolution
 
 
@@ -701,7 +717,12 @@ def bic(x, params):
     Lower is better (chapter 6).
     """
     x = as_data(x)
-    return -2 * log_likelihood(x, params) + n_parameters(params) * np.log(len(x))
+    with np.errstate(over="ignore"):
+        value = -2 * log_likelihood(x, params) + n_parameters(params) * np.log(len(x))
+    if not np.isfinite(value):
+        raise ValueError("the BIC is beyond double precision (the log-likelihood is below -9e307): the data "
+                         "are too far from the components; rescale the data or use parameters nearer them.")
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -900,7 +921,8 @@ def _labels_responsibilities(labels, n_components):
 def _m_step_or_spread(x, responsibilities, reg_covar):
     """The M-step for a starting point, where a component with no spread (one point, or
     identical points) takes the data's covariance instead of collapsing."""
-    return _regularised_params(*_weighted_moments(x, responsibilities), x, reg_covar)
+    revive_empty = bool(np.any(np.asarray(reg_covar) > 0))
+    return _regularised_params(*_weighted_moments(x, responsibilities, revive_empty), x, reg_covar)
 
 
 def _data_covariance(x):

@@ -55,7 +55,17 @@ def e_step(counts, theta):
     scale = _scale(counts)
     counts, theta = _check(counts, theta)
     expected_x2, log_likelihood = _e_step(counts, theta)
-    return expected_x2 * scale, log_likelihood * scale
+    return expected_x2 * scale, _rescaled(log_likelihood, scale)
+
+
+def _rescaled(log_likelihood, scale):
+    """The log-likelihood of the counts as given, from that of the counts divided by ``scale``."""
+    with np.errstate(over="ignore"):
+        value = log_likelihood * scale
+    if not np.isfinite(value):
+        raise ValueError(f"the log-likelihood of counts this large ({scale:.3g}) is below -1.8e308, beyond "
+                         "double precision; divide the counts by a common factor (θ's estimate does not change).")
+    return value
 
 
 def _scale(counts):
@@ -127,7 +137,7 @@ def fit_linkage(counts=PAPER_COUNTS, theta0=PAPER_THETA0, *, tol=1e-15, max_iter
 
     def scaled_e_step(data, theta):
         expected_x2, log_likelihood = _e_step(data, theta)
-        return expected_x2, log_likelihood * scale
+        return expected_x2, _rescaled(log_likelihood, scale)
 
     result = em(counts, theta0, scaled_e_step, m_step, tol=tol, max_iter=max_iter)
     if result.params not in (0.0, 1.0):
