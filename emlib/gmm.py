@@ -40,14 +40,18 @@ class GaussianMixtureParams:
     Parameters
     ----------
     weights : array_like, shape (K,)
-        The mixing weights π_k > 0, summing to 1.
+        The mixing weights π_k > 0, summing to 1 up to rounding (within 4 ε K, see
+        :func:`weights_tolerance`); weights further off are refused, never renormalised
+        silently, so that every accepted parameter set can be sampled from (:func:`sample`).
     means : array_like, shape (K,) or (K, d)
         The component means μ_k.
     covariances : array_like, shape (K,) or (K, d, d)
         1-D: the variances σ_k² > 0. d-D: symmetric positive-definite covariances Σ_k.
 
-    The arrays are copied and made read-only: a parameter set never changes, so the
-    trace of an EM run keeps every iterate as it was.
+    The arrays are copied (as C-ordered float64: complex numbers, text and masked arrays
+    are refused) and made read-only: a parameter set never changes, so the trace of an EM
+    run keeps every iterate as it was. Every variance (eigenvalue) must be at least the
+    smallest normal double, 2.2e-308, so that every density is representable.
     """
 
     weights: np.ndarray
@@ -683,12 +687,12 @@ def _check_not_collapsed(covariances, data_scale, reg_covar, x):
     what = "variance" if d == 1 else "variance in some direction"
     if floored:
         raise ValueError(
-            f"component {k} collapsed: reg_covar={_describe(reg_covar)} holds its {what} below what double "
-            f"precision resolves for data as far from 0 as these ({_describe(np.sqrt(resolution))} per unit); "
-            f"raise reg_covar to a floor that matches the data's resolution (e.g. reg_covar=1e-6 * x.var(axis=0)), "
-            "centre the data (x - x.mean(axis=0)), or use fewer components."
+            f"component {k} collapsed: reg_covar={_describe(reg_covar)} holds its {what} below the rounding "
+            f"noise of data this far from 0 (variances under about {_describe(resolution)} are noise). Raise "
+            "reg_covar to a floor that matches the data's resolution (e.g. reg_covar=1e-6 * x.var(axis=0)), "
+            "or use fewer components."
         )
-    points = "a single point" if d == 1 else f"fewer than d + 1 = {d + 1} points off a line or plane"
+    points = "a single point" if d == 1 else f"too few points to span all {d} dimensions (e.g. points on a line)"
     raise ValueError(
         f"component {k} collapsed: its {what} fell below {threshold:.0e} times the data's, because it "
         f"covers {points}. Use reg_covar > 0, a floor matched to the data's resolution such as "

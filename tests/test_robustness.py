@@ -327,7 +327,8 @@ def test_9_any_real_number_type_is_a_reg_covar():
 
 BAD_INPUTS = {
     "complex data": (lambda: emlib.fit_gmm(X1 + 1j, 2), "complex"),
-    "complex weights": (lambda: GaussianMixtureParams([0.5 + 0j, 0.5], [0.0, 1.0], [1.0, 1.0]), "complex"),
+    "complex weights": (lambda: GaussianMixtureParams(np.array([0.5 + 0j, 0.5]), [0.0, 1.0], [1.0, 1.0]), "complex"),
+    "complex responsibilities": (lambda: gmm.m_step(X1, np.full((6, 2), 0.5 + 0j)), "complex"),
     "text data": (lambda: emlib.fit_gmm(["1", "2", "3", "4"], 2), "text"),
     "text means": (lambda: GaussianMixtureParams([0.5, 0.5], ["0", "1"], [1.0, 1.0]), "text"),
     "text responsibilities": (lambda: gmm.m_step(X1, np.full((6, 2), "0.5")), "text"),
