@@ -238,14 +238,16 @@ def _log_densities_rows(x, params):
             row += log_normalisers[k]
         return densities
     d = x.shape[1]
-    largest_x = np.abs(x).max()
+    largest_x = max(x.max(), -x.min())
+    by_dimension = np.ascontiguousarray(x.T)  # (d, n): long contiguous rows
+    centred, whitened = np.empty((d, len(x))), np.empty((d, len(x)))  # reused by every component
     for k, row in enumerate(densities):
         cholesky_factor = np.linalg.cholesky(params.covariances[k])  # Σ_k = L Lᵀ
         inverse_factor = np.linalg.inv(cholesky_factor)  # L⁻¹ (d x d), so Σ_k⁻¹ = L⁻ᵀ L⁻¹
         # centre before squaring: L⁻¹ (x - μ_k), not L⁻¹ x - L⁻¹ μ_k, which loses the digits
         # that x and μ_k share (all of them, for data far from 0: timestamps, coordinates)
-        centred = x.T - params.means[k][:, None]  # x - μ_k, shape (d, n)
-        whitened = inverse_factor @ centred  # L⁻¹ (x - μ_k)
+        np.subtract(by_dimension, params.means[k][:, None], out=centred)  # x - μ_k, shape (d, n)
+        np.matmul(inverse_factor, centred, out=whitened)  # L⁻¹ (x - μ_k)
         np.square(whitened, out=whitened)
         np.sum(whitened, axis=0, out=row)  # the squared Mahalanobis distance
         if (largest_x + np.abs(params.means[k]).max()) * np.abs(inverse_factor).max() * d > 1e150:
@@ -525,7 +527,7 @@ def m_step(x, responsibilities, reg_covar=0.0):
 
 
 def _m_step(x, responsibilities, reg_covar, data_scale=None):
-    weights, means, covariances = _weighted_moments(x, responsibilities, revive_empty=np.any(np.asarray(reg_covar) > 0))
+    weights, means, covariances = _weighted_moments(x, responsibilities, revive_empty=_has_floor(reg_covar))
     covariances = _apply_floor(covariances, reg_covar)
     _check_not_collapsed(covariances, _data_scale(x) if data_scale is None else data_scale, reg_covar, x)
     return GaussianMixtureParams(weights, means, covariances)
@@ -611,10 +613,13 @@ def _weighted_covariances(x, by_component, means, totals):
     n_components, d = means.shape
     means = means.copy()
     covariances = np.empty((n_components, d, d))
+    by_dimension = np.ascontiguousarray(x.T)  # (d, n): long contiguous rows (see _log_densities_rows)
+    deviations, weighted = np.empty_like(by_dimension), np.empty_like(by_dimension)  # reused for every k
     for k, weights in enumerate(by_component):
-        deviations = x - means[k]
-        correction = (weights @ deviations) / totals[k]
-        covariance = (deviations.T * weights) @ deviations / totals[k] - np.outer(correction, correction)
+        np.subtract(by_dimension, means[k][:, None], out=deviations)  # x - μ_k, as (d, n)
+        np.multiply(deviations, weights, out=weighted)  # γ_ik (x_i - μ_k)
+        correction = weighted.sum(axis=1) / totals[k]
+        covariance = weighted @ deviations.T / totals[k] - np.outer(correction, correction)
         covariances[k] = (covariance + covariance.T) / 2  # exact symmetry
         means[k] += correction
     return means, covariances
@@ -672,17 +677,22 @@ def _smallest_relative_variances(covariances, variances):
     return np.linalg.eigvalsh(covariances / np.multiply.outer(scale, scale))[:, 0]
 
 
+def _has_floor(reg_covar):
+    return bool(reg_covar > 0) if np.ndim(reg_covar) == 0 else bool(np.any(reg_covar > 0))
+
+
 def _check_not_collapsed(covariances, data_scale, reg_covar, x):
+    """Refuse a component whose variance (in some direction) is zero next to the data's in that
+    direction (without a floor), or below the rounding noise of the data (with one)."""
     variances, resolution = data_scale
     relative = _smallest_relative_variances(covariances, variances)
     noise = float(np.max(resolution / variances))
-    floored = np.any(np.asarray(reg_covar) > 0)
+    floored = _has_floor(reg_covar)
     # with a floor, a spike held at reg_covar is what the user asked for; only rounding noise is refused
     threshold = max(noise, 0.0 if floored else COLLAPSE_RATIO)
-    collapsed = np.flatnonzero(~(relative > threshold))
-    if not collapsed.size:
+    if relative.min() > threshold:
         return
-    k = int(collapsed[0])
+    k = int(np.argmin(relative > threshold))
     d = 1 if x.ndim == 1 else x.shape[1]
     what = "variance" if d == 1 else "variance in some direction"
     if floored:
@@ -791,8 +801,7 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
             f"init must be a GaussianMixtureParams or one of {INIT_STRATEGIES}, got {_describe_init(init)}. "
             "To start from given means, pass init=emlib.GaussianMixtureParams(weights, means, covariances)."
         )
-    # centre before squaring: EM runs on z = x - c, c a data point in the middle of the data
-    # (per dimension), so that no digit the data share (e.g. of timestamps) takes part in
+    # centre before squaring: EM runs on z = x - c, c the first data point, so that no digit the data share (e.g. of timestamps) takes part in
     # the arithmetic; the parameters are moved back to x's coordinates at the end.
     centre = _reference_point(x)
     z = x - centre
@@ -840,15 +849,27 @@ def _moved_result(result, centre, originals):
 
 
 def _reference_point(x):
-    """A data value in the middle of the data, per dimension: the lower median. It is one of
-    the data's own values, so x - c is exact for data far from 0, and it moves exactly with
-    the data under a shift or a change of units."""
-    return np.partition(x, (len(x) - 1) // 2, axis=0)[(len(x) - 1) // 2]
+    """The point the data are centred at before squaring: the first data point. Being one of
+    the data's own values, x - c is exact for data far from 0, |x - c| is at most the data's
+    spread, and c moves exactly with the data under a shift or a change of units."""
+    return x[0].copy()
 
 
 def _moved(params, shift):
-    """The same mixture with every mean moved by ``shift`` (a number, or (d,) in d-D)."""
-    return GaussianMixtureParams(params.weights, params.means + shift, params.covariances)
+    """The same mixture with every mean moved by ``shift`` (a number, or (d,) in d-D).
+
+    Only the means change, so only they are checked (finite); the weights and covariances,
+    already checked and read-only, are shared rather than validated again."""
+    with np.errstate(over="ignore"):
+        means = params.means + shift
+    if not np.all(np.isfinite(means)):
+        raise ValueError("the means are beyond double precision once moved back to the data's coordinates; "
+                         "rescale the data.")
+    means.setflags(write=False)
+    moved = object.__new__(GaussianMixtureParams)
+    for name, array in (("weights", params.weights), ("means", means), ("covariances", params.covariances)):
+        object.__setattr__(moved, name, array)
+    return moved
 
 
 def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar=1e-6, rng=None):
@@ -925,7 +946,7 @@ def _labels_responsibilities(labels, n_components):
 def _m_step_or_spread(x, responsibilities, reg_covar):
     """The M-step for a starting point, where a component with no spread (one point, or
     identical points) takes the data's covariance instead of collapsing."""
-    revive_empty = bool(np.any(np.asarray(reg_covar) > 0))
+    revive_empty = _has_floor(reg_covar)
     return _regularised_params(*_weighted_moments(x, responsibilities, revive_empty), x, reg_covar)
 
 

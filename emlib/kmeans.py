@@ -114,9 +114,9 @@ def kmeans(x, n_clusters, *, init=None, tol=0.0, max_iter=300, rng=None):
     n_clusters = as_n_components(n_clusters, "n_clusters")
     if len(x) < n_clusters:
         raise ValueError(f"x has {len(x)} points, fewer than n_clusters={n_clusters}.")
-    # centre before squaring: run on z = x - c (c a data value in the middle, per dimension),
-    # so that squared distances never hold the digits the data share, nor overflow
-    centre = np.partition(x, (len(x) - 1) // 2, axis=0)[(len(x) - 1) // 2]
+    # centre before squaring: run on z = x - c (c the first data point), so that squared
+    # distances never hold the digits the data share, nor overflow
+    centre = x[0].copy()
     z = x - centre
     if init is None:
         centres0 = kmeans_plus_plus(z, n_clusters, as_generator(rng))
