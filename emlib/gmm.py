@@ -484,9 +484,10 @@ def m_step(x, responsibilities, reg_covar=0.0):
 
         π_k = N_k / n,   μ_k = Σ_i γ_ik x_i / N_k,   Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k.
 
-    Σ_k is computed from the centred data x_i - μ_k, never as E[x xᵀ] - μ μᵀ (which loses
-    every digit the data share, e.g. on timestamps), and corrected for the rounding left in
-    μ_k (the "corrected two-pass" formula: see :func:`_weighted_variances`).
+    Centre before squaring: the data are first centred at one of their own points c (so
+    that x - c is exact and μ_k as precise as the data), and Σ_k is computed from the
+    deviations x_i - μ_k, never as E[x xᵀ] - μ μᵀ, which loses every digit the data share
+    (all of them for timestamps or coordinates far from 0).
 
     With ``reg_covar > 0`` every variance (in d-D, every eigenvalue of Σ_k) below
     ``reg_covar`` is raised to it. This is the exact maximiser of Q over the covariances
@@ -580,30 +581,26 @@ def _raise_empty(totals, empty):
 def _weighted_variances(x, by_component, means, totals):
     """σ_k² = Σ_i γ_ik (x_i - μ_k)² / N_k for every component, from γ as a (K, n) array.
 
-    Centred before squaring, then corrected (Chan, Golub & LeVeque 1983): the deviations
-    x_i - μ_k are exact, but μ_k itself carries a rounding error δ of the size of the data
-    (not of their spread); c = Σ_i γ_ik (x_i - μ_k) / N_k measures it, μ_k + c removes it
-    and the variance about the corrected mean is Σ_i γ_ik (x_i - μ_k)² / N_k - c².
+    Centred before squaring: never Σ_i γ_ik x_i² / N_k - μ_k², which cancels away every
+    digit the data share. (The callers centre x at one of its own points first, so μ_k is
+    as exact as the data themselves.)
 
     Returns
     -------
     means, variances : ndarray, shape (K,)
     """
-    means = means.copy()
     variances = np.empty(len(means))
     deviations = np.empty_like(x)
     for k, weights in enumerate(by_component):
         np.subtract(x, means[k], out=deviations)
-        correction = (weights @ deviations) / totals[k]
         np.square(deviations, out=deviations)
-        variances[k] = max((weights @ deviations) / totals[k] - correction ** 2, 0.0)
-        means[k] += correction
-    return means, variances
+        variances[k] = weights @ deviations
+    return means, variances / totals
 
 
 def _weighted_covariances(x, by_component, means, totals):
     """Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k for every component, from γ as (K, n),
-    centred and corrected as in :func:`_weighted_variances`.
+    centred before squaring as in :func:`_weighted_variances`.
 
     Returns
     -------
@@ -611,17 +608,14 @@ def _weighted_covariances(x, by_component, means, totals):
     covariances : ndarray, shape (K, d, d)
     """
     n_components, d = means.shape
-    means = means.copy()
     covariances = np.empty((n_components, d, d))
     by_dimension = np.ascontiguousarray(x.T)  # (d, n): long contiguous rows (see _log_densities_rows)
     deviations, weighted = np.empty_like(by_dimension), np.empty_like(by_dimension)  # reused for every k
     for k, weights in enumerate(by_component):
         np.subtract(by_dimension, means[k][:, None], out=deviations)  # x - μ_k, as (d, n)
         np.multiply(deviations, weights, out=weighted)  # γ_ik (x_i - μ_k)
-        correction = weighted.sum(axis=1) / totals[k]
-        covariance = weighted @ deviations.T / totals[k] - np.outer(correction, correction)
+        covariance = weighted @ deviations.T / totals[k]
         covariances[k] = (covariance + covariance.T) / 2  # exact symmetry
-        means[k] += correction
     return means, covariances
 
 
