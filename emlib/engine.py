@@ -70,7 +70,7 @@ class EMResult:
     converged: bool
     trace: list
     expectations: Any
-    stop_reason: str = "converged"
+    stop_reason: str = ""
     message: str = ""
 
     @property
@@ -141,7 +141,7 @@ def em(data, params0, e_step: Callable, m_step: Callable, *, tol=1e-8, max_iter=
                             "likelihood_decreased", message)
         params, expectations, log_likelihood = new_params, new_expectations, new_log_likelihood
         if increase <= tol * max(1.0, abs(log_likelihood)):
-            message = (f"converged after {iteration} iteration(s): the log-likelihood rose by {increase:.3g} "
+            message = (f"converged after {iteration} iteration(s): the log-likelihood changed by {increase:.3g} "
                        f"in the last one, within tol={tol:g} times max(1, |log-likelihood|).")
             return EMResult(params, log_likelihood, iteration, True, trace, expectations, "converged", message)
     if max_iter == 0:

@@ -226,6 +226,9 @@ def as_floor(value, n_features, name="reg_covar"):
         raise ValueError(f"{name} must hold finite numbers >= 0, got {floors.tolist()}.")
     if np.all(floors == floors[0]):
         return float(floors[0])
+    if np.any(floors == 0):
+        raise ValueError(f"{name} per dimension must be positive in every dimension (or a single 0 for no "
+                         f"floor), got {floors.tolist()}.")
     floors.setflags(write=False)
     return floors
 

@@ -47,7 +47,7 @@ def finite_or_value_error(call):
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         warnings.simplefilter("ignore", emlib.LikelihoodDecreaseWarning)  # a report, tested elsewhere
-        warnings.simplefilter("ignore", emlib.BoundaryEstimateWarning)
+        warnings.simplefilter("ignore", getattr(emlib, "BoundaryEstimateWarning", UserWarning))
         try:
             result = call()
         except ValueError:
