@@ -45,7 +45,7 @@ def head_counts(tosses=PAPER_TOSSES):
         sets = list(tosses)
     except TypeError:
         raise ValueError(f'tosses must be a non-empty list of non-empty strings of "H" and "T", one per set, '
-                         f"got {type(tosses).__name__} {tosses!r}.") from None
+                         f"got {tosses!r}.") from None
     bad = next((s for s in sets if not isinstance(s, str) or not s or set(s) - {"H", "T"}), None)
     if not sets or bad is not None:
         got = "an empty list" if not sets else f"{bad!r} ({type(bad).__name__})"

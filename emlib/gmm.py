@@ -142,7 +142,7 @@ def _check_means_and_covariances(means, covariances, n_components):
         if np.any(covariances < SMALLEST_VARIANCE):
             k = int(np.argmax(covariances < SMALLEST_VARIANCE))
             raise ValueError(
-                f"component {k} has variance {covariances[k]!r}, below the smallest normal double "
+                f"component {k} has variance {float(covariances[k])!r}, below the smallest normal double "
                 f"({SMALLEST_VARIANCE:.3g}): its density is not representable. Rescale the data (and "
                 "the parameters) so that every variance is at least 1e-300."
             )
