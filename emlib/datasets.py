@@ -17,8 +17,16 @@ GENDERS = ("female", "male")  # label 0 and label 1 in the register
 
 
 def data_path(filename):
-    """The path of a shipped data file, e.g. ``data_path("old_faithful.csv")``."""
-    path = resources.files("emlib") / "data" / filename
+    """The path of a shipped data file, e.g. ``data_path("old_faithful.csv")``.
+
+    Only a plain file name in emlib's data folder is accepted: no folders, no "..".
+    """
+    folder = resources.files("emlib") / "data"
+    if not isinstance(filename, str) or not filename or filename in (".", "..") \
+            or any(sep in filename for sep in ("/", "\\", "\0")):
+        raise ValueError(f"emlib ships no data file {filename!r}: pass the plain name of a shipped file, "
+                         "e.g. 'old_faithful.csv' (see emlib/data/README.md for the list).")
+    path = folder / filename
     if not path.is_file():
         raise ValueError(f"emlib ships no data file {filename!r}; see emlib/data/README.md for the list.")
     return path

@@ -7,13 +7,13 @@ in d dimensions the means have shape (K, d) and the covariances shape (K, d, d).
 The equation labels in the docstrings are those of the chapters, e.g. chapter 3,
 ``eq-m-means`` is the M-step for the means.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .engine import em
 from .kmeans import kmeans
-from .validation import (as_data, as_generator, as_labels, as_n_components, as_nonnegative,
+from .validation import (as_data, as_float_array, as_floor, as_generator, as_labels, as_n_components,
                          as_responsibilities)
 
 __all__ = [
@@ -23,9 +23,13 @@ __all__ = [
 ]
 
 LOG_2PI = np.log(2 * np.pi)
-# Added to every component's total responsibility N_k so that an empty component
-# keeps a tiny positive weight instead of a 0/0 mean (scikit-learn does the same).
-EMPTY_COMPONENT_FLOOR = 10 * np.finfo(float).eps
+EPS = np.finfo(float).eps
+# The smallest positive normal double: a variance below it has no reliable density.
+SMALLEST_VARIANCE = np.finfo(float).tiny
+# A component whose total responsibility N_k is below n times this is empty: no point is
+# responsible for it, and its mean Σ γ_ik x_i / N_k would be 0/0 (or lost to underflow).
+# Only empty components are affected: N_k of every other component is used as it is.
+EMPTY_SHARE = np.finfo(float).tiny / np.finfo(float).eps  # about 1e-292
 INIT_STRATEGIES = ("kmeans", "random", "labels")
 
 
@@ -36,14 +40,18 @@ class GaussianMixtureParams:
     Parameters
     ----------
     weights : array_like, shape (K,)
-        The mixing weights π_k > 0, summing to 1.
+        The mixing weights π_k > 0, summing to 1 up to rounding (within 4 ε K, see
+        :func:`weights_tolerance`); weights further off are refused, never renormalised
+        silently, so that every accepted parameter set can be sampled from (:func:`sample`).
     means : array_like, shape (K,) or (K, d)
         The component means μ_k.
     covariances : array_like, shape (K,) or (K, d, d)
         1-D: the variances σ_k² > 0. d-D: symmetric positive-definite covariances Σ_k.
 
-    The arrays are copied and made read-only: a parameter set never changes, so the
-    trace of an EM run keeps every iterate as it was.
+    The arrays are copied (as C-ordered float64: complex numbers, text and masked arrays
+    are refused) and made read-only: a parameter set never changes, so the trace of an EM
+    run keeps every iterate as it was. Every variance (eigenvalue) must be at least the
+    smallest normal double, 2.2e-308, so that every density is representable.
     """
 
     weights: np.ndarray
@@ -89,10 +97,7 @@ class GaussianMixtureParams:
 
 
 def _as_float_array(values, name):
-    try:
-        array = np.array(values, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be an array of numbers ({error}).") from None
+    array = as_float_array(values, name)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} holds NaN or infinite values; every parameter must be finite.")
     return array
@@ -107,11 +112,19 @@ def _check_weights(weights):
             f"weights must be positive; component {k} has weight {weights[k]!r}. "
             "Drop that component or give it a small positive weight."
         )
-    if abs(weights.sum() - 1) > 1e-6:
+    if abs(weights.sum() - 1) > weights_tolerance(len(weights)):
         raise ValueError(
-            f"weights sum to {weights.sum():.6g}; they are probabilities and must sum to 1 "
-            "(divide them by their sum)."
+            f"weights sum to {float(weights.sum())!r}; they are probabilities and must sum to 1 up to "
+            f"rounding ({weights_tolerance(len(weights)):.1g} for {len(weights)} weights): divide them "
+            "by their sum, e.g. weights / weights.sum()."
         )
+
+
+def weights_tolerance(n_components):
+    """How far from 1 the sum of K weights may be: the rounding of dividing K numbers by their
+    sum and adding them up (4 ε per weight). Weights further off are refused, not renormalised:
+    ``np.random.Generator.choice`` (in :func:`sample`) and log π_k assume they sum to 1."""
+    return 4 * EPS * max(n_components, 1)
 
 
 def _check_means_and_covariances(means, covariances, n_components):
@@ -125,6 +138,13 @@ def _check_means_and_covariances(means, covariances, n_components):
             k = int(np.argmax(covariances <= 0))
             raise ValueError(
                 f"variances must be positive; component {k} has variance {covariances[k]!r}."
+            )
+        if np.any(covariances < SMALLEST_VARIANCE):
+            k = int(np.argmax(covariances < SMALLEST_VARIANCE))
+            raise ValueError(
+                f"component {k} has variance {float(covariances[k])!r}, below the smallest normal double "
+                f"({SMALLEST_VARIANCE:.3g}): its density is not representable. Rescale the data (and "
+                "the parameters) so that every variance is at least 1e-300."
             )
         return
     if means.ndim != 2 or means.shape[0] != n_components:
@@ -149,11 +169,16 @@ def _check_means_and_covariances(means, covariances, n_components):
 
 
 def _is_positive_definite(matrix):
+    """True if Σ = L Lᵀ with a Cholesky factor L whose inverse is finite (so the density is
+    representable: no variance below the smallest normal double)."""
     try:
-        np.linalg.cholesky(matrix)
+        factor = np.linalg.cholesky(matrix)
     except np.linalg.LinAlgError:
         return False
-    return True
+    if np.any(np.diag(factor) ** 2 < SMALLEST_VARIANCE):
+        return False
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return bool(np.all(np.isfinite(np.linalg.inv(factor))))
 
 
 # ---------------------------------------------------------------------------
@@ -174,7 +199,19 @@ def component_log_densities(x, params):
     """
     x = as_data(x)
     _check_compatible(x, params)
-    return _component_log_densities(x, params).T
+    densities = _component_log_densities(x, params)
+    _check_representable(densities)
+    return densities.T
+
+
+def _check_representable(log_values):
+    """Refuse a log-density of -inf: a point too far from a component for double precision."""
+    if not np.all(np.isfinite(log_values)):
+        k, i = (int(v) for v in np.argwhere(~np.isfinite(log_values))[0])
+        raise ValueError(
+            f"point {i} is too far from component {k} for double precision: its log-density is "
+            "below -1.8e308. Rescale the data (e.g. standardise it) or use parameters nearer the data."
+        )
 
 
 def _component_log_densities(x, params):
@@ -182,7 +219,15 @@ def _component_log_densities(x, params):
 
     The (K, n) layout keeps every operation on long contiguous rows: NumPy is several
     times slower reducing along a short axis of length K (see benchmarks/).
+
+    A point too far from a component for double precision gets -inf (its density underflows
+    to 0), never NaN; the E-step's log-sum-exp handles it, the public functions refuse it.
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow to inf = a density of 0
+        return _log_densities_rows(x, params)
+
+
+def _log_densities_rows(x, params):
     densities = np.empty((params.n_components, len(x)))
     if params.is_1d:
         log_normalisers = -0.5 * (LOG_2PI + np.log(params.covariances))
@@ -193,13 +238,20 @@ def _component_log_densities(x, params):
             row += log_normalisers[k]
         return densities
     d = x.shape[1]
+    largest_x = max(x.max(), -x.min())
+    by_dimension = np.ascontiguousarray(x.T)  # (d, n): long contiguous rows
+    centred, whitened = np.empty((d, len(x))), np.empty((d, len(x)))  # reused by every component
     for k, row in enumerate(densities):
         cholesky_factor = np.linalg.cholesky(params.covariances[k])  # Σ_k = L Lᵀ
         inverse_factor = np.linalg.inv(cholesky_factor)  # L⁻¹ (d x d), so Σ_k⁻¹ = L⁻ᵀ L⁻¹
-        whitened = inverse_factor @ x.T  # L⁻¹ x, shape (d, n)
-        whitened -= (inverse_factor @ params.means[k])[:, None]  # L⁻¹ (x - μ_k)
+        # centre before squaring: L⁻¹ (x - μ_k), not L⁻¹ x - L⁻¹ μ_k, which loses the digits
+        # that x and μ_k share (all of them, for data far from 0: timestamps, coordinates)
+        np.subtract(by_dimension, params.means[k][:, None], out=centred)  # x - μ_k, shape (d, n)
+        np.matmul(inverse_factor, centred, out=whitened)  # L⁻¹ (x - μ_k)
         np.square(whitened, out=whitened)
         np.sum(whitened, axis=0, out=row)  # the squared Mahalanobis distance
+        if (largest_x + np.abs(params.means[k]).max()) * np.abs(inverse_factor).max() * d > 1e150:
+            row[np.isnan(row)] = np.inf  # inf - inf in L⁻¹(x - μ): the point is infinitely far
         log_determinant = 2 * np.log(np.diag(cholesky_factor)).sum()
         row *= -0.5
         row -= 0.5 * (d * LOG_2PI + log_determinant)
@@ -215,7 +267,9 @@ def log_joint(x, params):
     """
     x = as_data(x)
     _check_compatible(x, params)
-    return _log_joint(x, params).T
+    log_joint_probabilities = _log_joint(x, params)
+    _check_representable(log_joint_probabilities)
+    return log_joint_probabilities.T
 
 
 def _log_joint(x, params):
@@ -344,11 +398,17 @@ def _e_step(x, params, labels):
         work[:, labelled] = 0.0
         work[known, labelled] = 1.0
         log_marginals[labelled] = labelled_log_joint
-    log_likelihood = float(log_marginals.sum())
+    with np.errstate(over="ignore"):
+        log_likelihood = float(log_marginals.sum())
     if not np.isfinite(log_likelihood):
+        if labels is not None and not np.all(np.isfinite(log_marginals)):
+            raise ValueError(
+                "a labelled point is too far from its own component for double precision; "
+                "start from parameters where every class covers its labelled points."
+            )
         raise ValueError(
-            "a labelled point is too far from its own component for double precision; "
-            "start from parameters where every class covers its labelled points."
+            "the log-likelihood is below -1.8e308, beyond double precision: the data are too far from "
+            "the components; rescale the data (e.g. standardise it) or start from parameters nearer the data."
         )
     return work.T, log_likelihood
 
@@ -391,7 +451,16 @@ def elbo(x, params, q):
     if q.shape[1] != params.n_components:
         raise ValueError(f"q has {q.shape[1]} columns but the mixture has {params.n_components} components.")
     log_q = np.log(q, out=np.zeros_like(q), where=q > 0)  # 0 log 0 = 0
-    return float(np.sum(q * (_log_joint(x, params).T - log_q)))
+    log_joint_probabilities = _log_joint(x, params).T
+    terms = np.zeros_like(q)  # q_ik (log π_k N(x_i|k) - log q_ik), and 0 where q_ik = 0
+    np.multiply(q, log_joint_probabilities - log_q, out=terms, where=q > 0)
+    value = float(np.sum(terms))
+    if not np.isfinite(value):
+        raise ValueError(
+            "the ELBO is below -1.8e308: q puts weight on a component that is too far from a point "
+            "for double precision; use the responsibilities (gmm.predict_proba) or parameters nearer the data."
+        )
+    return value
 
 
 def predict_proba(x, params):
@@ -415,6 +484,11 @@ def m_step(x, responsibilities, reg_covar=0.0):
 
         π_k = N_k / n,   μ_k = Σ_i γ_ik x_i / N_k,   Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k.
 
+    Centre before squaring: the data are first centred at one of their own points c (so
+    that x - c is exact and μ_k as precise as the data), and Σ_k is computed from the
+    deviations x_i - μ_k, never as E[x xᵀ] - μ μᵀ, which loses every digit the data share
+    (all of them for timestamps or coordinates far from 0).
+
     With ``reg_covar > 0`` every variance (in d-D, every eigenvalue of Σ_k) below
     ``reg_covar`` is raised to it. This is the exact maximiser of Q over the covariances
     whose eigenvalues are all at least ``reg_covar`` (the Gaussian log-likelihood of a
@@ -422,15 +496,18 @@ def m_step(x, responsibilities, reg_covar=0.0):
     weighted scatter matrix, each term log λ + s/λ being minimised at max(s, reg_covar)),
     so EM's guarantee that the log-likelihood never decreases still holds (chapter 4).
     scikit-learn instead adds ``reg_covar`` to the diagonal, which is not a maximiser of Q.
+    For d-D data ``reg_covar`` may also be one floor per dimension, ε = (ε_1, ..., ε_d):
+    then Σ_k ⪰ diag(ε), the same clip done in the coordinates x_j / √ε_j, which suits data
+    whose dimensions have different units (e.g. ``reg_covar=1e-6 * x.var(axis=0)``).
 
     Parameters
     ----------
     x : array_like, shape (n,) or (n, d)
     responsibilities : array_like, shape (n, K)
         Each row a distribution over the K components.
-    reg_covar : float, default 0
-        The smallest allowed variance (eigenvalue), so that a component that collapses
-        onto one point keeps a positive variance (chapter 6).
+    reg_covar : float, or array_like of shape (d,) for d-D data, default 0
+        The smallest allowed variance (eigenvalue), in the data's units squared, so that a
+        component that collapses onto one point keeps a positive variance (chapter 6).
 
     Returns
     -------
@@ -439,57 +516,122 @@ def m_step(x, responsibilities, reg_covar=0.0):
     Raises
     ------
     ValueError
-        On bad input, or if a component collapsed (a variance of zero, or numerically
-        zero next to the data's spread) and ``reg_covar`` is 0.
+        On bad input; if a component is empty (no point is responsible for it); or if a
+        component collapsed (a variance of zero, or numerically zero next to the data's
+        spread in that dimension) and ``reg_covar`` is 0.
     """
     x = as_data(x)
     responsibilities = as_responsibilities(responsibilities, len(x))
-    reg_covar = as_nonnegative(reg_covar, "reg_covar")
-    return _m_step(x, responsibilities, reg_covar)
+    reg_covar = as_floor(reg_covar, 1 if x.ndim == 1 else x.shape[1])
+    centre = _reference_point(x)  # centre before squaring, as fit_gmm does
+    return _moved(_m_step(x - centre, responsibilities, reg_covar), centre)
 
 
 def _m_step(x, responsibilities, reg_covar, data_scale=None):
-    weights, means, covariances = _weighted_moments(x, responsibilities)
-    if x.ndim == 1:
-        covariances = np.maximum(covariances, reg_covar)
-    else:
-        covariances = _floor_eigenvalues(covariances, reg_covar)
-    _check_not_collapsed(covariances, _data_scale(x) if data_scale is None else data_scale)
+    weights, means, covariances = _weighted_moments(x, responsibilities, revive_empty=_has_floor(reg_covar))
+    covariances = _apply_floor(covariances, reg_covar)
+    _check_not_collapsed(covariances, _data_scale(x) if data_scale is None else data_scale, reg_covar, x)
     return GaussianMixtureParams(weights, means, covariances)
 
 
-def _weighted_moments(x, responsibilities):
-    """π_k = N_k / n, μ_k and Σ_k (1-D: σ_k²) weighted by the responsibilities (n, K)."""
+def _weighted_moments(x, responsibilities, revive_empty=False):
+    """π_k = N_k / Σ_j N_j, μ_k and Σ_k (1-D: σ_k²) weighted by the responsibilities (n, K).
+
+    An empty component (no point responsible for it: N_k = 0) is reported, or with
+    ``revive_empty`` (when a floor ``reg_covar > 0`` is in force) restarted as the data's
+    own Gaussian (their mean and covariance) with the negligible weight ``GHOST_WEIGHT``:
+    Q does not depend on an empty component's mean and covariance, and the weight costs Q
+    about n × 1e-250, so EM still never decreases. No other component is changed.
+    """
     by_component = responsibilities.T  # (K, n); contiguous rows when it comes from the E-step
-    totals = by_component.sum(axis=1) + EMPTY_COMPONENT_FLOOR  # N_k
+    totals = by_component.sum(axis=1)  # N_k
+    empty = ~(totals >= len(x) * EMPTY_SHARE)
+    if np.any(empty):
+        if not revive_empty:
+            _raise_empty(totals, empty)
+        totals = np.where(empty, 1.0, totals)  # no 0/0 below; overwritten after
     means = (by_component @ x) / (totals if x.ndim == 1 else totals[:, None])
     if x.ndim == 1:
-        covariances = _weighted_variances(x, by_component, means, totals)
+        means, covariances = _weighted_variances(x, by_component, means, totals)
     else:
-        covariances = _weighted_covariances(x, by_component, means, totals)
-    return totals / totals.sum(), means, covariances
+        means, covariances = _weighted_covariances(x, by_component, means, totals)
+    if not np.any(empty):
+        return totals / totals.sum(), means, covariances
+    weights = np.where(empty, GHOST_WEIGHT, totals / totals[~empty].sum())
+    means[empty] = x.mean(axis=0)
+    covariances[empty] = _data_covariance(x)
+    return weights, means, covariances
+
+
+# The weight of an empty component restarted by the M-step (see _weighted_moments).
+GHOST_WEIGHT = 1e-250
+
+
+def _raise_empty(totals, empty):
+    """An empty component (N_k = 0: no point is responsible for it) has no mean to estimate."""
+    empty = np.flatnonzero(empty)
+    if empty.size:
+        raise ValueError(
+            f"component {empty[0]} collapsed to nothing: no data point is responsible for it (its total "
+            f"responsibility N_{empty[0]} is {totals[empty[0]]:.3g}), so its mean and covariance cannot be "
+            "estimated. Start it nearer the data (e.g. init='kmeans'), or use fewer components."
+        )
 
 
 def _weighted_variances(x, by_component, means, totals):
-    """σ_k² = Σ_i γ_ik (x_i - μ_k)² / N_k for every component, from γ as a (K, n) array."""
+    """σ_k² = Σ_i γ_ik (x_i - μ_k)² / N_k for every component, from γ as a (K, n) array.
+
+    Centred before squaring: never Σ_i γ_ik x_i² / N_k - μ_k², which cancels away every
+    digit the data share. (The callers centre x at one of its own points first, so μ_k is
+    as exact as the data themselves.)
+
+    Returns
+    -------
+    means, variances : ndarray, shape (K,)
+    """
     variances = np.empty(len(means))
-    squared_deviations = np.empty_like(x)
+    deviations = np.empty_like(x)
     for k, weights in enumerate(by_component):
-        np.subtract(x, means[k], out=squared_deviations)
-        np.square(squared_deviations, out=squared_deviations)
-        variances[k] = weights @ squared_deviations
-    return variances / totals
+        np.subtract(x, means[k], out=deviations)
+        np.square(deviations, out=deviations)
+        variances[k] = weights @ deviations
+    return means, variances / totals
 
 
 def _weighted_covariances(x, by_component, means, totals):
-    """Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k for every component, from γ as (K, n)."""
+    """Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k for every component, from γ as (K, n),
+    centred before squaring as in :func:`_weighted_variances`.
+
+    Returns
+    -------
+    means : ndarray, shape (K, d)
+    covariances : ndarray, shape (K, d, d)
+    """
     n_components, d = means.shape
     covariances = np.empty((n_components, d, d))
+    by_dimension = np.ascontiguousarray(x.T)  # (d, n): long contiguous rows (see _log_densities_rows)
+    deviations, weighted = np.empty_like(by_dimension), np.empty_like(by_dimension)  # reused for every k
     for k, weights in enumerate(by_component):
-        deviations = x - means[k]
-        covariance = (deviations.T * weights) @ deviations / totals[k]
+        np.subtract(by_dimension, means[k][:, None], out=deviations)  # x - μ_k, as (d, n)
+        np.multiply(deviations, weights, out=weighted)  # γ_ik (x_i - μ_k)
+        covariance = weighted @ deviations.T / totals[k]
         covariances[k] = (covariance + covariance.T) / 2  # exact symmetry
-    return covariances
+    return means, covariances
+
+
+def _apply_floor(covariances, reg_covar):
+    """Floor the variances at ``reg_covar``: a float (every variance, every eigenvalue) or, in
+    d-D, one floor per dimension ε (Σ_k ⪰ diag(ε): the eigenvalue clip in the coordinates x_j / √ε_j)."""
+    if covariances.ndim == 1:
+        return np.maximum(covariances, reg_covar)
+    if np.ndim(reg_covar) == 0:
+        return _floor_eigenvalues(covariances, reg_covar)
+    root = np.sqrt(reg_covar)
+    if np.any(root == 0):
+        raise ValueError("reg_covar per dimension must be positive in every dimension (or pass 0).")
+    scaled = covariances / np.multiply.outer(root, root)  # the covariances of x_j / √ε_j
+    floored = _floor_eigenvalues(scaled, 1.0) * np.multiply.outer(root, root)
+    return (floored + np.swapaxes(floored, 1, 2)) / 2
 
 
 def _floor_eigenvalues(covariances, floor):
@@ -503,30 +645,68 @@ def _floor_eigenvalues(covariances, floor):
     return (clipped + np.swapaxes(clipped, 1, 2)) / 2
 
 
-def _data_scale(x):
-    """The data's average variance per dimension (1 if the data do not vary)."""
-    scale = float(np.mean(np.var(x, axis=0)))
-    return scale if scale > 0 else 1.0
-
-
-# A variance this small next to the data's own (relative) is a collapse: the component
-# sits on a single point (or a line), and its density is numerically a spike.
+# A variance this small next to the data's own in that dimension (relative) is a collapse:
+# the component sits on a single point (or a line), and its density is numerically a spike.
 COLLAPSE_RATIO = 1e-12
+# Below (ε max|x_j|)², a variance is rounding noise: x - μ is only known to about an ulp of x.
+RESOLUTION_ULPS = 1
 
 
-def _check_not_collapsed(covariances, data_scale):
-    threshold = COLLAPSE_RATIO * data_scale
+def _data_scale(x):
+    """Each dimension's variance (1 where the data do not vary), shape () or (d,), and the
+    smallest variance double precision resolves in each dimension, (ε max|x_j|)²."""
+    variances = np.var(x, axis=0)
+    variances = np.where(variances > 0, variances, 1.0)
+    with np.errstate(over="ignore"):  # data near 1e300: no variance is resolvable (inf)
+        resolution = (RESOLUTION_ULPS * EPS * np.abs(x).max(axis=0)) ** 2
+    return variances, resolution
+
+
+def _smallest_relative_variances(covariances, variances):
+    """Each component's smallest variance in any direction, relative to the data's variance in
+    that direction: the smallest eigenvalue of D⁻¹ Σ_k D⁻¹, D = diag(the data's standard deviations)."""
     if covariances.ndim == 1:
-        smallest = covariances
-    else:
-        smallest = np.linalg.eigvalsh(covariances)[:, 0]
-    collapsed = np.flatnonzero(~(smallest > threshold))
-    if collapsed.size:
+        return covariances / variances
+    scale = np.sqrt(variances)
+    return np.linalg.eigvalsh(covariances / np.multiply.outer(scale, scale))[:, 0]
+
+
+def _has_floor(reg_covar):
+    return bool(reg_covar > 0) if np.ndim(reg_covar) == 0 else bool(np.any(reg_covar > 0))
+
+
+def _check_not_collapsed(covariances, data_scale, reg_covar, x):
+    """Refuse a component whose variance (in some direction) is zero next to the data's in that
+    direction (without a floor), or below the rounding noise of the data (with one)."""
+    variances, resolution = data_scale
+    relative = _smallest_relative_variances(covariances, variances)
+    noise = float(np.max(resolution / variances))
+    floored = _has_floor(reg_covar)
+    # with a floor, a spike held at reg_covar is what the user asked for; only rounding noise is refused
+    threshold = max(noise, 0.0 if floored else COLLAPSE_RATIO)
+    if relative.min() > threshold:
+        return
+    k = int(np.argmin(relative > threshold))
+    d = 1 if x.ndim == 1 else x.shape[1]
+    what = "variance" if d == 1 else "variance in some direction"
+    if floored:
         raise ValueError(
-            f"component {collapsed[0]} collapsed: its variance fell below {COLLAPSE_RATIO:g} times the data's, "
-            "because it covers a single point (or points on a line). Use reg_covar > 0 "
-            "(e.g. 1e-6 times the data's variance), fewer components, or another initialisation."
+            f"component {k} collapsed: reg_covar={_describe(reg_covar)} holds its {what} below the rounding "
+            f"noise of data this far from 0 (variances under about {_describe(resolution)} are noise). Raise "
+            "reg_covar to a floor that matches the data's resolution (e.g. reg_covar=1e-6 * x.var(axis=0)), "
+            "or use fewer components."
         )
+    points = "a single point" if d == 1 else f"too few points to span all {d} dimensions (e.g. points on a line)"
+    raise ValueError(
+        f"component {k} collapsed: its {what} fell below {threshold:.0e} times the data's, because it "
+        f"covers {points}. Use reg_covar > 0, a floor matched to the data's resolution such as "
+        "reg_covar=1e-6 * x.var(axis=0) (one floor per dimension), fewer components, or another initialisation."
+    )
+
+
+def _describe(value):
+    array = np.asarray(value, dtype=float)
+    return f"{float(array):.3g}" if array.ndim == 0 else "[" + ", ".join(f"{v:.3g}" for v in array) + "]"
 
 
 # ---------------------------------------------------------------------------
@@ -545,7 +725,12 @@ def bic(x, params):
     Lower is better (chapter 6).
     """
     x = as_data(x)
-    return -2 * log_likelihood(x, params) + n_parameters(params) * np.log(len(x))
+    with np.errstate(over="ignore"):
+        value = -2 * log_likelihood(x, params) + n_parameters(params) * np.log(len(x))
+    if not np.isfinite(value):
+        raise ValueError("the BIC is beyond double precision (the log-likelihood is below -9e307): the data "
+                         "are too far from the components; rescale the data or use parameters nearer them.")
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -576,10 +761,12 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
         final log-likelihood is kept. Ignored when ``init`` is a parameter set.
     tol, max_iter
         Passed to :func:`emlib.em`.
-    reg_covar : float, default 1e-6
+    reg_covar : float, or array_like of shape (d,) for d-D data, default 1e-6
         The smallest variance a component may have (in d-D, the smallest eigenvalue of
-        its covariance): it keeps a component from collapsing onto one point (chapter 6).
-        See :func:`m_step`.
+        its covariance), in the data's units squared: it keeps a component from collapsing
+        onto one point (chapter 6). Match it to the data's resolution; for data in small
+        units, or dimensions in different units, pass one floor per dimension, e.g.
+        ``reg_covar=1e-6 * x.var(axis=0)``. See :func:`m_step`.
     rng : numpy.random.Generator or int, optional
         The source of randomness for the initialisation; the same ``rng`` state gives
         bit-identical results.
@@ -599,37 +786,84 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
         )
     if labels is not None:
         labels = as_labels(labels, len(x), n_components)
-    reg_covar = as_nonnegative(reg_covar, "reg_covar")
+    reg_covar = as_floor(reg_covar, _n_features(x))
     if isinstance(n_init, bool) or not isinstance(n_init, (int, np.integer)) or n_init < 1:
         raise ValueError(f"n_init must be a whole number >= 1, got {n_init!r}.")
     rng = as_generator(rng)
+    if not (init is None or isinstance(init, (GaussianMixtureParams, str))):
+        raise ValueError(
+            f"init must be a GaussianMixtureParams or one of {INIT_STRATEGIES}, got {_describe_init(init)}. "
+            "To start from given means, pass init=emlib.GaussianMixtureParams(weights, means, covariances)."
+        )
+    # centre before squaring: EM runs on z = x - c, c the first data point, so that no digit the data share (e.g. of timestamps) takes part in
+    # the arithmetic; the parameters are moved back to x's coordinates at the end.
+    centre = _reference_point(x)
+    z = x - centre
+    z.setflags(write=False)
     if isinstance(init, GaussianMixtureParams):
         _check_compatible(x, init, name="init")
         if init.n_components != n_components:
             raise ValueError(
                 f"init has {init.n_components} components but n_components={n_components}; make them agree."
             )
-        starts = [init]
+        starts = [_moved(init, -centre)]
+        originals = {id(starts[0]): init}  # θ(0) in the trace is the caller's own object
     else:
+        originals = {}
         strategy = init if init is not None else ("labels" if labels is not None else "kmeans")
         runs = 1 if strategy == "labels" else n_init
-        starts = [initial_params(x, n_components, strategy, labels=labels, reg_covar=reg_covar, rng=rng)
+        starts = [initial_params(z, n_components, strategy, labels=labels, reg_covar=reg_covar, rng=rng)
                   for _ in range(runs)]
 
     def gmm_e_step(data, params):
         return _e_step(data, params, labels)
 
-    data_scale = _data_scale(x)
+    data_scale = _data_scale(z)
 
     def gmm_m_step(data, responsibilities):
         return _m_step(data, responsibilities, reg_covar, data_scale)
 
     best = None
     for params0 in starts:
-        result = em(x, params0, gmm_e_step, gmm_m_step, tol=tol, max_iter=max_iter)
+        result = em(z, params0, gmm_e_step, gmm_m_step, tol=tol, max_iter=max_iter)
         if best is None or result.log_likelihood > best.log_likelihood:
             best = result
-    return best
+    return _moved_result(best, centre, originals)
+
+
+def _moved_result(result, centre, originals):
+    """``result`` of a fit on z = x - c, moved back to x's coordinates: every iterate of the
+    trace (the final params stay the very object of the trace's entry)."""
+    moved = dict(originals)
+    for params, _ in result.trace:
+        if id(params) not in moved:
+            moved[id(params)] = _moved(params, centre)
+    return replace(result, params=moved[id(result.params)],
+                   trace=[(moved[id(params)], value) for params, value in result.trace])
+
+
+def _reference_point(x):
+    """The point the data are centred at before squaring: the first data point. Being one of
+    the data's own values, x - c is exact for data far from 0, |x - c| is at most the data's
+    spread, and c moves exactly with the data under a shift or a change of units."""
+    return x[0].copy()
+
+
+def _moved(params, shift):
+    """The same mixture with every mean moved by ``shift`` (a number, or (d,) in d-D).
+
+    Only the means change, so only they are checked (finite); the weights and covariances,
+    already checked and read-only, are shared rather than validated again."""
+    with np.errstate(over="ignore"):
+        means = params.means + shift
+    if not np.all(np.isfinite(means)):
+        raise ValueError("the means are beyond double precision once moved back to the data's coordinates; "
+                         "rescale the data.")
+    means.setflags(write=False)
+    moved = object.__new__(GaussianMixtureParams)
+    for name, array in (("weights", params.weights), ("means", means), ("covariances", params.covariances)):
+        object.__setattr__(moved, name, array)
+    return moved
 
 
 def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar=1e-6, rng=None):
@@ -643,8 +877,8 @@ def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar
         See :func:`fit_gmm`.
     labels : array_like of int, shape (n,), optional
         Needed by ``"labels"``.
-    reg_covar : float
-        Added to every variance, as in the M-step.
+    reg_covar : float or array_like of shape (d,)
+        The floor under every variance, as in the M-step.
     rng : numpy.random.Generator or int, optional
 
     Returns
@@ -653,9 +887,12 @@ def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar
     """
     x = as_data(x)
     n_components = as_n_components(n_components)
-    reg_covar = as_nonnegative(reg_covar, "reg_covar")
-    if strategy not in INIT_STRATEGIES:
-        raise ValueError(f"init must be a GaussianMixtureParams or one of {INIT_STRATEGIES}, got {strategy!r}.")
+    reg_covar = as_floor(reg_covar, _n_features(x))
+    if not isinstance(strategy, str) or strategy not in INIT_STRATEGIES:
+        raise ValueError(
+            f"init must be a GaussianMixtureParams or one of {INIT_STRATEGIES}, got {_describe_init(strategy)}. "
+            "To start from given means, pass init=emlib.GaussianMixtureParams(weights, means, covariances)."
+        )
     if len(x) < n_components:
         raise ValueError(f"x has {len(x)} points, fewer than n_components={n_components}.")
     rng = as_generator(rng)
@@ -703,30 +940,44 @@ def _labels_responsibilities(labels, n_components):
 def _m_step_or_spread(x, responsibilities, reg_covar):
     """The M-step for a starting point, where a component with no spread (one point, or
     identical points) takes the data's covariance instead of collapsing."""
-    return _regularised_params(*_weighted_moments(x, responsibilities), x, reg_covar)
+    revive_empty = _has_floor(reg_covar)
+    return _regularised_params(*_weighted_moments(x, responsibilities, revive_empty), x, reg_covar)
 
 
 def _data_covariance(x):
-    """The data's covariance (1-D: variance), as a float or a (d, d) array."""
+    """The data's covariance (1-D: variance), as a float or a (d, d) array: the M-step's own
+    formula with every responsibility 1, so that a one-component start and the M-step agree
+    to the last bit (a nearly singular covariance, e.g. d >= n, amplifies any difference)."""
+    ones = np.ones((1, len(x)))
+    mean = (ones @ x) / len(x)
+    totals = np.array([float(len(x))])
     if x.ndim == 1:
-        return np.array(x.var())
-    return np.atleast_2d(np.cov(x, rowvar=False, bias=True))
+        return np.array(_weighted_variances(x, ones, mean, totals)[1][0])
+    return _weighted_covariances(x, ones, mean, totals)[1][0]
 
 
 def _regularised_params(weights, means, covariances, x, reg_covar):
-    """Parameters whose degenerate covariances are replaced by the data's, then floored."""
-    threshold = COLLAPSE_RATIO * _data_scale(x)
-    smallest = covariances if x.ndim == 1 else np.linalg.eigvalsh(covariances)[:, 0]
-    degenerate = ~(smallest > threshold)
+    """Parameters whose degenerate covariances (numerically zero in some direction, relative
+    to the data's variance in that direction) are replaced by the data's, then floored."""
+    variances, resolution = data_scale = _data_scale(x)
+    relative = _smallest_relative_variances(covariances, variances)
+    degenerate = ~(relative > max(COLLAPSE_RATIO, float(np.max(resolution / variances))))
     if np.any(degenerate):
         covariances = covariances.copy()
         covariances[degenerate] = _data_covariance(x)
-    if x.ndim == 1:
-        covariances = np.maximum(covariances, reg_covar)
-    else:
-        covariances = _floor_eigenvalues(covariances, reg_covar)
-    _check_not_collapsed(covariances, _data_scale(x))
+    covariances = _apply_floor(covariances, reg_covar)
+    _check_not_collapsed(covariances, data_scale, reg_covar, x)
     return GaussianMixtureParams(weights, means, covariances)
+
+
+def _n_features(x):
+    return 1 if x.ndim == 1 else x.shape[1]
+
+
+def _describe_init(init):
+    if isinstance(init, np.ndarray):
+        return f"an array of shape {init.shape}"
+    return repr(init) if isinstance(init, (str, int, float, type(None))) else f"a {type(init).__name__}"
 
 
 # ---------------------------------------------------------------------------

@@ -6,10 +6,12 @@ decreases is minus the within-cluster sum of squares, -Σ_i ||x_i - c_{z_i}||²,
 plays the role of the log-likelihood. k-means is the limit of EM for a mixture whose
 components share the covariance σ²I, as σ → 0.
 """
+from dataclasses import replace
+
 import numpy as np
 
 from .engine import em
-from .validation import as_data, as_generator, as_n_components
+from .validation import as_data, as_float_array, as_generator, as_n_components
 
 __all__ = ["kmeans", "kmeans_plus_plus", "hard_e_step", "kmeans_m_step"]
 
@@ -112,15 +114,25 @@ def kmeans(x, n_clusters, *, init=None, tol=0.0, max_iter=300, rng=None):
     n_clusters = as_n_components(n_clusters, "n_clusters")
     if len(x) < n_clusters:
         raise ValueError(f"x has {len(x)} points, fewer than n_clusters={n_clusters}.")
+    # centre before squaring: run on z = x - c (c the first data point), so that squared
+    # distances never hold the digits the data share, nor overflow
+    centre = x[0].copy()
+    z = x - centre
     if init is None:
-        centres0 = kmeans_plus_plus(x, n_clusters, as_generator(rng))
+        centres0 = kmeans_plus_plus(z, n_clusters, as_generator(rng))
     else:
-        centres0 = np.array(init, dtype=float)
         expected = (n_clusters,) if x.ndim == 1 else (n_clusters, x.shape[1])
+        try:
+            centres0 = as_float_array(init, "init")
+        except ValueError as error:
+            raise ValueError(f"init must be finite centres of shape {expected} ({error})") from None
         if centres0.shape != expected or not np.all(np.isfinite(centres0)):
             raise ValueError(f"init must be finite centres of shape {expected}, got {centres0.shape}.")
+        centres0 = centres0 - centre
 
     def m_step(data, assignments):
         return kmeans_m_step(data, assignments, n_clusters)
 
-    return em(x, centres0, hard_e_step, m_step, tol=tol, max_iter=max_iter)
+    result = em(z, centres0, hard_e_step, m_step, tol=tol, max_iter=max_iter)
+    trace = [(centres + centre, value) for centres, value in result.trace]
+    return replace(result, params=result.params + centre, trace=trace)

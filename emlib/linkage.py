@@ -9,7 +9,8 @@ lists the iterates from θ(0) = 0.5; they converge to θ* = 0.6268214980.
 """
 import numpy as np
 
-from .engine import em
+from .engine import em, report_boundary
+from .validation import as_float_array
 
 __all__ = ["PAPER_COUNTS", "PAPER_THETA0", "PAPER_THETA_STAR", "e_step", "m_step",
            "log_likelihood", "mle", "fit_linkage"]
@@ -19,14 +20,20 @@ PAPER_THETA0 = 0.5
 PAPER_THETA_STAR = 0.6268214980  # as printed in the paper
 
 
-def _check(counts, theta):
-    counts = np.array(counts, dtype=float)
-    if counts.shape != (4,) or np.any(counts < 0) or not np.all(np.isfinite(counts)) or counts.sum() == 0:
+def _check(counts, theta, *, start=False):
+    """The counts as floats and θ as a float: in [0, 1] (a boundary value can be the
+    estimate), strictly inside for a starting point."""
+    try:
+        counts = as_float_array(counts, "counts")
+    except ValueError as error:
+        raise ValueError(f"counts must be four non-negative numbers, not all 0 ({error})") from None
+    if counts.shape != (4,) or np.any(counts < 0) or not np.all(np.isfinite(counts)) or counts.max() == 0:
         raise ValueError(f"counts must be four non-negative numbers, not all 0, got {counts.tolist()}.")
     if isinstance(theta, bool) or not isinstance(theta, (int, float, np.integer, np.floating)) \
-            or not (np.isfinite(theta) and 0 < theta < 1):
-        raise ValueError(f"theta must lie strictly between 0 and 1, got {theta!r}.")
-    return counts, float(theta)
+            or not np.isfinite(theta) or not (0 < theta < 1 if start else 0 <= theta <= 1):
+        raise ValueError(f"theta must lie strictly between 0 and 1{'' if start else ' (or be 0 or 1 for an estimate)'}, "
+                         f"got {theta!r}.")
+    return counts / counts.max(), float(theta)  # the likelihood's shape, hence θ*, ignores a common scale
 
 
 def cell_probabilities(theta):
@@ -43,17 +50,52 @@ def e_step(counts, theta):
     -------
     expected_x2 : float
     log_likelihood : float
-        log p(y | θ) = Σ_j y_j log p_j(θ), up to the multinomial coefficient.
+        log p(y | θ) = Σ_j y_j log p_j(θ), up to the multinomial coefficient (0 log 0 = 0).
     """
+    scale = _scale(counts)
     counts, theta = _check(counts, theta)
+    expected_x2, log_likelihood = _e_step(counts, theta)
+    return expected_x2 * scale, _rescaled(log_likelihood, scale)
+
+
+def _rescaled(log_likelihood, scale):
+    """The log-likelihood of the counts as given, from that of the counts divided by ``scale``."""
+    with np.errstate(over="ignore"):
+        value = log_likelihood * scale
+    if not np.isfinite(value):
+        raise ValueError(f"the log-likelihood of counts this large ({scale:.3g}) is below -1.8e308, beyond "
+                         "double precision; divide the counts by a common factor (θ's estimate does not change).")
+    return value
+
+
+def _scale(counts):
+    try:
+        return float(np.max(as_float_array(counts, "counts")))
+    except ValueError:
+        return 1.0  # _check says what is wrong
+
+
+def _e_step(counts, theta):
+    """The E-step on counts scaled to a largest count of 1."""
     expected_x2 = counts[0] * (theta / 4) / (0.5 + theta / 4)
-    return expected_x2, float(counts @ np.log(cell_probabilities(theta)))
+    probabilities = cell_probabilities(theta)
+    observed = counts > 0
+    with np.errstate(divide="ignore"):
+        log_likelihood = float(counts[observed] @ np.log(probabilities[observed]))
+    if not np.isfinite(log_likelihood):
+        raise ValueError(f"θ = {theta:g} gives probability 0 to a category with animals in it; "
+                         "use a θ strictly between 0 and 1.")
+    return expected_x2, log_likelihood
 
 
 def m_step(counts, expected_x2):
     """The M-step: θ = (x₂ + y₄) / (x₂ + y₂ + y₃ + y₄), the binomial MLE of the completed data."""
     y1, y2, y3, y4 = counts
-    return (expected_x2 + y4) / (expected_x2 + y2 + y3 + y4)
+    denominator = expected_x2 + y2 + y3 + y4
+    if not denominator > 0:
+        raise ValueError("no animal is in a category that depends on θ (x₂ + y₂ + y₃ + y₄ = 0), so θ "
+                         "cannot be estimated.")
+    return min((expected_x2 + y4) / denominator, 1.0)
 
 
 def log_likelihood(counts, theta):
@@ -62,22 +104,44 @@ def log_likelihood(counts, theta):
 
 
 def mle(counts=PAPER_COUNTS):
-    """The maximum-likelihood θ in closed form: the positive root of
-    n θ² - (y₁ - 2y₂ - 2y₃ - y₄) θ - 2y₄ = 0, with n = Σ y."""
+    """The maximum-likelihood θ in closed form: the root in [0, 1] of
+    n θ² - (y₁ - 2y₂ - 2y₃ - y₄) θ - 2y₄ = 0, with n = Σ y.
+
+    Computed without cancellation: (b + √D) / (2n) when b >= 0, else 4 y₄ / (√D - b), with
+    D = b² + 8 n y₄ (the same root, rationalised), on counts scaled to a largest of 1.
+    """
     counts, _ = _check(counts, 0.5)
     y1, y2, y3, y4 = counts
     n = counts.sum()
     b = y1 - 2 * y2 - 2 * y3 - y4
-    return float((b + np.sqrt(b * b + 8 * n * y4)) / (2 * n))
+    root = np.sqrt(b * b + 8 * n * y4)
+    theta = (b + root) / (2 * n) if b >= 0 else 4 * y4 / (root - b)
+    return float(min(theta, 1.0))
 
 
 def fit_linkage(counts=PAPER_COUNTS, theta0=PAPER_THETA0, *, tol=1e-15, max_iter=1000):
     """EM for the genetic-linkage model from ``theta0``.
 
+    An estimate of exactly 0 or 1 (e.g. counts (0, 0, 0, 5)) is the maximum-likelihood
+    estimate on the boundary of [0, 1]: it is returned, said in ``result.message`` and
+    warned about with a :class:`emlib.BoundaryEstimateWarning`.
+
     Returns
     -------
     EMResult
-        ``params`` is θ; ``trace`` holds the iterates of the paper's Table 1.
+        ``params`` is θ; ``trace`` holds the iterates of the paper's Table 1 (log-likelihoods
+        up to the multinomial coefficient, as :func:`log_likelihood`).
     """
-    counts, theta0 = _check(counts, theta0)
-    return em(counts, theta0, e_step, m_step, tol=tol, max_iter=max_iter)
+    scale = _scale(counts)
+    counts, theta0 = _check(counts, theta0, start=True)
+
+    def scaled_e_step(data, theta):
+        expected_x2, log_likelihood = _e_step(data, theta)
+        return expected_x2, _rescaled(log_likelihood, scale)
+
+    result = em(counts, theta0, scaled_e_step, m_step, tol=tol, max_iter=max_iter)
+    if result.params not in (0.0, 1.0):
+        return result
+    return report_boundary(result, f"θ = {result.params:g}",
+                           "no animal falls in a category that would need a smaller θ" if result.params == 1
+                           else "no animal falls in a category that would need a larger θ")

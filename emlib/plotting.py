@@ -12,7 +12,7 @@ from matplotlib import animation
 from matplotlib.patches import Ellipse
 
 from . import gmm
-from .validation import as_data
+from .validation import as_data, as_float_array, as_responsibilities
 
 __all__ = ["COLOURS", "TOTAL_COLOUR", "plot_mixture_1d", "plot_responsibilities_1d", "plot_soft_histogram",
            "covariance_ellipse",
@@ -28,7 +28,35 @@ ANIMATION_DPI = 80
 def _axes(ax):
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
+    elif not isinstance(ax, plt.Axes):
+        raise ValueError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got {type(ax).__name__}.")
     return ax
+
+
+def _mixture_for(x, params, dimension, name="params"):
+    """Check that ``params`` is a GaussianMixtureParams for data of ``dimension`` (1 or 2)."""
+    if not isinstance(params, gmm.GaussianMixtureParams):
+        raise ValueError(f"{name} must be a GaussianMixtureParams (e.g. result.params), got {type(params).__name__}.")
+    if (dimension == 1) != params.is_1d or params.n_features != dimension:
+        raise ValueError(f"{name} is a {params.n_features}-D mixture, but this plot draws {dimension}-D ones.")
+    if dimension == 2 and (x.ndim != 2 or x.shape[1] != 2):
+        raise ValueError(f"x must have shape (n, 2) for this plot, got {x.shape}.")
+    if dimension == 1 and x.ndim != 1:
+        raise ValueError(f"x must have shape (n,) for this plot, got {x.shape}.")
+    return params
+
+
+def _checked_trace(trace, dimension):
+    """``EMResult.trace``: a non-empty list of (GaussianMixtureParams, log-likelihood) pairs."""
+    if isinstance(trace, (str, bytes)) or not hasattr(trace, "__len__") or len(trace) == 0:
+        raise ValueError(f"trace must be EMResult.trace, a non-empty list of (params, log-likelihood) pairs, "
+                         f"got {type(trace).__name__}.")
+    for t, entry in enumerate(trace):
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], gmm.GaussianMixtureParams)
+                and entry[0].n_features == dimension and np.isfinite(entry[1])):
+            raise ValueError(f"trace[{t}] is not a (GaussianMixtureParams of a {dimension}-D mixture, finite "
+                             "log-likelihood) pair; pass EMResult.trace from emlib.fit_gmm.")
+    return trace
 
 
 def plot_mixture_1d(x, params, *, ax=None, bins=30, component_names=None, xlabel="x", show_hist=True):
@@ -49,6 +77,7 @@ def plot_mixture_1d(x, params, *, ax=None, bins=30, component_names=None, xlabel
     matplotlib Axes
     """
     x = as_data(x)
+    _mixture_for(x, params, 1)
     ax = _axes(ax)
     if show_hist:
         ax.hist(x, bins=bins, density=True, color="#BBBBBB", edgecolor="white", label="data")
@@ -77,8 +106,15 @@ def plot_responsibilities_1d(x, responsibilities, *, ax=None, component=1, xlabe
     y-axis, coloured from the other component's colour (responsibility 0) to this
     component's colour (responsibility 1). Meant for two components."""
     x = as_data(x)
+    if x.ndim != 1:
+        raise ValueError(f"x must have shape (n,) for this plot, got {x.shape}.")
+    responsibilities = as_responsibilities(responsibilities, len(x))
+    if isinstance(component, bool) or not isinstance(component, (int, np.integer)) \
+            or not 0 <= component < responsibilities.shape[1]:
+        raise ValueError(f"component must be a column of the responsibilities, 0..{responsibilities.shape[1] - 1}, "
+                         f"got {component!r}.")
     ax = _axes(ax)
-    values = np.asarray(responsibilities)[:, component]
+    values = responsibilities[:, component]
     other = 1 - component if component in (0, 1) else 0
     ax.scatter(x, values, c=_blend(values, low=COLOURS[other], high=COLOURS[component]), s=18,
                edgecolor="none")
@@ -141,6 +177,14 @@ def _blend(values, low=COLOURS[0], high=COLOURS[1]):
 
 def covariance_ellipse(ax, mean, covariance, *, n_std=2.0, colour=COLOURS[0], **kwargs):
     """Draw the ellipse {x : (x-μ)ᵀ Σ⁻¹ (x-μ) = n_std²} of a 2-D Gaussian on ``ax``."""
+    if not isinstance(ax, plt.Axes):
+        raise ValueError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()), got {type(ax).__name__}.")
+    mean, covariance = as_float_array(mean, "mean"), as_float_array(covariance, "covariance")
+    if mean.shape != (2,) or covariance.shape != (2, 2):
+        raise ValueError(f"mean must have shape (2,) and covariance (2, 2), got {mean.shape} and {covariance.shape}.")
+    if not (np.all(np.isfinite(covariance)) and np.allclose(covariance, covariance.T)
+            and np.all(np.linalg.eigvalsh(covariance) > 0)):
+        raise ValueError("covariance must be a symmetric positive-definite 2 x 2 matrix.")
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
     angle = np.degrees(np.arctan2(eigenvectors[1, -1], eigenvectors[0, -1]))
     width, height = 2 * n_std * np.sqrt(eigenvalues[::-1])
@@ -154,6 +198,12 @@ def plot_mixture_2d(x, params, responsibilities=None, *, ax=None, xlabel="x₁",
     a blend of the two colours; more: the most responsible component's colour), with the
     1- and 2-standard-deviation ellipses of every component and its mean as a cross."""
     x = as_data(x)
+    _mixture_for(x, params, 2)
+    if responsibilities is not None:
+        responsibilities = as_responsibilities(responsibilities, len(x))
+        if responsibilities.shape[1] != params.n_components:
+            raise ValueError(f"responsibilities have {responsibilities.shape[1]} columns but the mixture has "
+                             f"{params.n_components} components.")
     ax = _axes(ax)
     if responsibilities is None:
         colours = "#777777"
@@ -174,6 +224,9 @@ def plot_mixture_2d(x, params, responsibilities=None, *, ax=None, xlabel="x₁",
 
 def plot_log_likelihood(log_likelihoods, *, ax=None, label=None):
     """The log-likelihood of every EM iterate against the iteration number."""
+    log_likelihoods = as_float_array(log_likelihoods, "log_likelihoods")
+    if log_likelihoods.ndim != 1 or not np.all(np.isfinite(log_likelihoods)):
+        raise ValueError("log_likelihoods must be a 1-D sequence of finite numbers, e.g. result.log_likelihoods.")
     ax = _axes(ax)
     ax.plot(np.arange(len(log_likelihoods)), log_likelihoods, marker="o", ms=3, label=label)
     ax.set_xlabel("iteration t")
@@ -258,6 +311,9 @@ def animate_em_1d(x, trace, *, bins=30, xlabel="x", component_names=None, max_fr
         are embedded, so it plays on the website with no network.
     """
     x = as_data(x)
+    if x.ndim != 1:
+        raise ValueError(f"x must have shape (n,) for this animation, got {x.shape}.")
+    trace = _checked_trace(trace, 1)
     frames = _frames(trace, max_frames)
     log_likelihoods = [value for _, value in trace]
     figure, (ax_fit, ax_ll) = plt.subplots(1, 2, figsize=(8, 3.4), dpi=ANIMATION_DPI,
@@ -304,6 +360,9 @@ def animate_em_2d(x, trace, *, xlabel="x₁", ylabel="x₂", max_frames=15, inte
     matplotlib.animation.FuncAnimation
     """
     x = as_data(x)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"x must have shape (n, 2) for this animation, got {x.shape}.")
+    trace = _checked_trace(trace, 2)
     frames = _frames(trace, max_frames)
     figure, ax = plt.subplots(figsize=(6, 5), dpi=ANIMATION_DPI)
     margin = 0.1 * (x.max(axis=0) - x.min(axis=0))
