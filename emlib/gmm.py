@@ -63,6 +63,8 @@ class GaussianMixtureParams:
         means = _as_float_array(self.means, "means")
         covariances = _as_float_array(self.covariances, "covariances")
         _check_weights(weights)
+        if abs(weights.sum() - 1) > 4 * EPS * len(weights):  # off by more than their own rounding:
+            weights = weights / weights.sum()                # normalised (they were within 1e-10)
         _check_means_and_covariances(means, covariances, len(weights))
         for name, array in (("weights", weights), ("means", means), ("covariances", covariances)):
             array.setflags(write=False)
@@ -121,10 +123,14 @@ def _check_weights(weights):
 
 
 def weights_tolerance(n_components):
-    """How far from 1 the sum of K weights may be: the rounding of dividing K numbers by their
-    sum and adding them up (4 ε per weight). Weights further off are refused, not renormalised:
-    ``np.random.Generator.choice`` (in :func:`sample`) and log π_k assume they sum to 1."""
-    return 4 * EPS * max(n_components, 1)
+    """How far from 1 the sum of K weights may be: 1e-10, far more than the rounding of any
+    M-step's N_k / n (which a reader's own code computes too), far less than a real mistake.
+    Accepted weights further from 1 than their own rounding (4 ε each) are stored divided by
+    their sum, so log π_k and sampling (``np.random.Generator.choice``) see weights that sum to 1."""
+    return max(WEIGHTS_TOLERANCE, 4 * EPS * max(n_components, 1))
+
+
+WEIGHTS_TOLERANCE = 1e-10
 
 
 def _check_means_and_covariances(means, covariances, n_components):

@@ -36,7 +36,8 @@ def define(label, code):
     notebook, _ = solution_cell(label)
     namespace = {}
     imports = next(exercises.source(c) for c in notebook["cells"] if c["cell_type"] == "code")
-    exec(imports, namespace)
+    python = "\n".join(line for line in imports.splitlines() if not line.startswith("%"))  # no IPython magics
+    exec(python, namespace)
     exec(code, namespace)
     return namespace[CHECKS[label].__name__.removeprefix("check_")]
 

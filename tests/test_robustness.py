@@ -191,11 +191,25 @@ def test_4_stop_reasons_say_what_happened():
     assert "stop_reason" in {field.name for field in dataclasses.fields(emlib.EMResult)}
 
 
-@pytest.mark.parametrize("weights", [[0.5, 0.5 - 5e-7], [0.5, 0.5 + 1e-12], [0.3, 0.3, 0.3]])
+@pytest.mark.parametrize("weights", [[0.5, 0.5 - 5e-7], [0.5, 0.5 + 1e-9], [0.3, 0.3, 0.3]])
 def test_5_weights_that_do_not_sum_to_1_are_refused(weights):
     k = len(weights)
     with pytest.raises(ValueError, match="must sum to 1"):
         GaussianMixtureParams(weights, np.arange(k, dtype=float), np.ones(k))
+
+
+def test_5_weights_from_a_readers_own_m_step_are_accepted_and_stored_normalised():
+    """N_k / n computed from responsibilities sums to 1 only up to rounding that grows with n:
+    such weights are accepted, and stored divided by their sum."""
+    rng = np.random.default_rng(55)
+    responsibilities = rng.dirichlet([0.5, 0.5], size=100_000)
+    weights = responsibilities.sum(axis=0) / len(responsibilities)
+    params = GaussianMixtureParams(weights, [0.0, 1.0], [1.0, 1.0])
+    assert abs(params.weights.sum() - 1) <= 8 * np.finfo(float).eps
+    np.testing.assert_allclose(params.weights, weights, rtol=1e-10)
+    off = GaussianMixtureParams([0.5, 0.5 + 5e-11], [0.0, 1.0], [1.0, 1.0])
+    assert abs(off.weights.sum() - 1) <= 2 * np.finfo(float).eps
+    assert GaussianMixtureParams([0.1, 0.2, 0.7], [0.0, 1.0, 2.0], [1.0] * 3).weights.tolist() == [0.1, 0.2, 0.7]
 
 
 def test_5_every_accepted_weight_vector_can_be_sampled_from():
