@@ -1,7 +1,12 @@
-"""JupyterLab renders the chapters' MyST directives (exercises, proofs, admonitions) only if
-jupyterlab-myst loads: JupyterLab silently disables an extension built for other versions of
-its packages, so check that every installed extension is compatible."""
+"""The chapters read in JupyterLab as they do on the website: a real JupyterLab (on 127.0.0.1)
+opened in Chromium, every chapter run with Run All, and its rendered Markdown checked for
+anything a reader should not see: MyST roles or directives left as source (jupyterlab-myst
+renders them only if it loads: JupyterLab silently disables an extension built for other
+versions of its packages), labels printed where a number belongs, prose values that did not
+resolve, and errors. Screenshots of every chapter go to _build/screenshots/jupyterlab/."""
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +17,37 @@ import pytest
 
 import website
 from conftest import ROOT
+
+CHAPTERS = sorted(path.name for path in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+SCREENSHOTS = ROOT / "_build" / "screenshots" / "jupyterlab"
+
+# What must not show in rendered Markdown: source syntax, labels, and unresolved prose values.
+UNRENDERED = {
+    "a MyST role left as source": re.compile(r"\{[a-z]+(?::[a-z]+)?\}`"),
+    "a MyST directive left as source": re.compile(r"```\{|^:(?:label|class):", re.M),
+    "a label printed where a number belongs": re.compile(r"\b(?:eq|fig)-[a-z0-9]+(?:-[a-z0-9]+)+\b|\bch\d+-ex\d+\b"),
+    "a prose value that did not resolve": re.compile(r"\bch\d_[a-z0-9_]+\b"),
+    "raw TeX outside math": re.compile(r"\\(?:frac|theta|mathbf|sum|log|mid)\b"),
+}
+RENDERED_MARKDOWN = "Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst')).map(e => e.innerText).join('\\n')"
+# Every code cell executed, the kernel idle: Run All has finished.
+RUN_ALL_DONE = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.model.cells;
+    for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type === 'code' && cell.executionCount == null) return false;
+    }
+    return panel.sessionContext.session.kernel.status === 'idle';
+}"""
+FORGET_OUTPUTS = """() => {
+    const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+    for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type === 'code') { cell.executionCount = null; cell.outputs.clear(); }
+    }
+}"""
+ERRORS = "document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.error\"]').length"
 
 
 def test_jupyterlab_myst_is_enabled_and_compatible():
@@ -24,52 +60,73 @@ def test_jupyterlab_myst_is_enabled_and_compatible():
     assert "is not compatible" not in listing, listing
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(website.chromium_path() is None,
-                    reason="Chromium is not installed: the JupyterLab rendering check was SKIPPED")
-def test_jupyterlab_renders_a_chapters_myst_directives(tmp_path):
-    """Open chapter 3 in a real JupyterLab (on 127.0.0.1) in Chromium: its first cell's
-    admonition renders as an admonition, not as the raw ```{admonition} source."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def unrendered(text):
+    """What a reader should not see in rendered Markdown, as 'what: "the text"' lines."""
+    return [f'{what}: "{match.group(0)}"' for what, pattern in UNRENDERED.items()
+            for match in pattern.finditer(text)]
+
+
+def test_the_unrendered_patterns_catch_what_they_should():
+    assert unrendered("the girls' mean {eval}`ch5_mean_female` cm") and unrendered("see eq-loglik and ch4-ex5")
+    assert unrendered("```{exercise} Log-sum-exp") and unrendered("where \\theta is")
+    assert unrendered("a value ch5_n_missing here")
+    assert not unrendered("the girls' mean 162.6 cm (2.10), Exercise 4.5, Fig. 5.5, θ = 0.5")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab on 127.0.0.1 serving a copy of the chapters (so runs do not touch them),
+    with its notebooks rendered whole (no windowing), and a Chromium page on it."""
     from playwright.sync_api import sync_playwright
 
+    home = tmp_path_factory.mktemp("lab")
+    chapters = home / "chapters"
+    shutil.copytree(ROOT / "chapters", chapters)
+    settings = home / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
     port, token = _free_port(), "course-test"
-    lab = subprocess.Popen(
+    server = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT / 'chapters'}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path)})
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={chapters}",
+         "--LabApp.expose_app_in_browser=True"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         _wait_for_port(port)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=website.chromium_path(), args=website.CHROMIUM_FLAGS)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/lab/tree/03_em_algorithm.ipynb?token={token}")
-            page.wait_for_selector(".jp-Notebook .jp-MarkdownCell", timeout=60_000)
-            # The raw source also says "Learning objectives": wait for the *rendered* cell, in
-            # which the directive's source is gone (jupyterlab-myst renders it asynchronously).
-            rendered = ("() => { const text = document.querySelector('.jp-Notebook').innerText; "
-                        "return text.includes('Learning objectives') && !text.includes('{admonition}'); }")
-            try:
-                page.wait_for_function(rendered, timeout=90_000)
-            except PlaywrightTimeout:
-                pass
-            text = page.inner_text(".jp-Notebook")
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            yield page, f"http://127.0.0.1:{port}", token
             browser.close()
-        assert "Learning objectives" in text
-        assert "{admonition}" not in text, "JupyterLab shows the raw MyST directive: jupyterlab-myst did not render it"
     finally:
-        _stop(lab)
+        _stop(server)
 
 
-def _stop(server, seconds=30):
-    """Stop a Jupyter server: ask (SIGTERM), and kill it if it is still shutting its kernels
-    down after ``seconds`` (it can be slow to under load; its answer is already checked)."""
-    server.terminate()
-    try:
-        server.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=seconds)
+@pytest.mark.slow
+@pytest.mark.skipif(website.chromium_path() is None,
+                    reason="Chromium is not installed: the JupyterLab check of the chapters was SKIPPED")
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapter):
+    page, url, token = lab
+    page.goto(f"{url}/lab/tree/{chapter}?reset&token={token}")
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst", timeout=90_000)
+    page.wait_for_function(f"() => ({RENDERED_MARKDOWN}).includes('Learning objectives')", timeout=90_000)
+    opened = page.evaluate(RENDERED_MARKDOWN)
+    problems = [f"as opened: {problem}" for problem in unrendered(opened)]
+    page.evaluate(FORGET_OUTPUTS)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(RUN_ALL_DONE, timeout=300_000, polling=1000)
+    time.sleep(2)  # the last Markdown cells render their values
+    after_run = page.evaluate(RENDERED_MARKDOWN)
+    problems += [f"after Run All: {problem}" for problem in unrendered(after_run)]
+    errors = page.evaluate(ERRORS)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / chapter.replace(".ipynb", ".png"))
+    assert len(opened) > 3000 and "Learning objectives" in opened, "the chapter's Markdown did not render"
+    assert errors == 0, f"{errors} cell(s) raised an error in JupyterLab's Run All"
+    assert not problems, "\n".join(sorted(set(problems)))
 
 
 def _free_port():
@@ -86,3 +143,14 @@ def _wait_for_port(port, seconds=60):
                 return
         time.sleep(0.5)
     raise TimeoutError(f"JupyterLab did not start on port {port}")
+
+
+def _stop(server, seconds=30):
+    """Stop a Jupyter server: ask (SIGTERM), and kill it if it is still shutting its kernels
+    down after ``seconds`` (it can be slow to under load)."""
+    server.terminate()
+    try:
+        server.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=seconds)
