@@ -85,6 +85,9 @@ def lab(tmp_path_factory):
     settings = home / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
+    news = home / "settings" / "@jupyterlab" / "apputils-extension"
+    news.mkdir(parents=True)
+    (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no pop-up, no network
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
     port, token = _free_port(), "course-test"
@@ -123,6 +126,7 @@ def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapt
     problems += [f"after Run All: {problem}" for problem in unrendered(after_run)]
     errors = page.evaluate(ERRORS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer').scrollTop = 0")
     page.screenshot(path=SCREENSHOTS / chapter.replace(".ipynb", ".png"))
     assert len(opened) > 3000 and "Learning objectives" in opened, "the chapter's Markdown did not render"
     assert errors == 0, f"{errors} cell(s) raised an error in JupyterLab's Run All"
