@@ -39,6 +39,11 @@ class CheckFailed(AssertionError):
         self.message = message
         self.hints = (hints,) if isinstance(hints, str) else tuple(hints)
 
+    def _render_traceback_(self):
+        """What IPython (and so nbgrader's feedback) shows: the message, without a traceback
+        through the hidden grading code and this module."""
+        return f"CheckFailed: {self.message}".split("\n")
+
 
 CHECKS = {}  # exercise label -> the visible check (check_<function name>)
 _CORES = {}  # exercise label -> the check itself: core(function, rng, n_random) -> number of cases
@@ -113,6 +118,11 @@ def grade(label, function, *, n_random=8):
         hint = failure.hints[0] if failure.hints else ""
         raise CheckFailed(_wrap(f"graded check of {label}: {failure.message}" + (f"\nHint: {hint}" if hint else "")),
                           failure.hints) from None
+    except NotImplementedError:
+        raise CheckFailed(f"graded check of {label}: not written yet (it still raises NotImplementedError).") from None
+    except Exception as error:
+        raise CheckFailed(_wrap(f"graded check of {label}: the function raised {type(error).__name__}: "
+                                f"{error}")) from None
     print(f"✓ graded check of {label}: all {n_cases} cases passed.")
 
 

@@ -232,6 +232,26 @@ def _check_after(cells, end):
     return None
 
 
+def plain_exercise(text):
+    """An ```{exercise}``` directive as plain Markdown (a heading that names the label), so the
+    exercise reads the same in nbgrader's feedback, in `nbgrader validate` and in any
+    notebook viewer, not only where MyST is rendered."""
+    match = re.match(r"^```\{exercise\}\s*([^\n]*)\n:label: (\S+)\n(?::[^\n]*\n)*\n?(.*?)\n?```\s*$", text, re.S)
+    if not match:
+        return text
+    title, label, body = match.groups()
+    return f"### Exercise {label}{': ' + title if title else ''}\n\n{body.strip()}"
+
+
+HANDOUT_EXERCISE = re.compile(r"^### Exercise (ch\d+-ex\d+)")
+
+
+def handout_labels(notebook):
+    """The exercise labels of a handout (or nbgrader source) notebook."""
+    return [m.group(1) for cell in notebook["cells"] if cell["cell_type"] == "markdown"
+            for m in [HANDOUT_EXERCISE.match(source(cell))] if m]
+
+
 def nbgrader_source(notebook, table, exercises=None, assignment=None):
     """The nbgrader source notebook of a chapter, for the exercises chosen (None: all)."""
     notebook = copy.deepcopy(notebook)
@@ -258,6 +278,7 @@ def nbgrader_source(notebook, table, exercises=None, assignment=None):
             continue
         check_points, written_points = points(label, table)
         if part == "exercise":
+            cell["source"] = plain_exercise(source(cell))
             out.append(cell)
             parts = ([f"{_plural(check_points)} for the automatic check"] if check_points else []) + \
                     ([f"{_plural(written_points)} for the written answer, graded by hand"] if written_points else [])
@@ -447,6 +468,18 @@ def make_student_version(out, build=True, root=ROOT, chapters=None, exercises=No
         write(release(nbgrader_source(read(path), table, exercises, assignment)), out / "notebooks" / path.name)
     print(f"student notebooks: {out / 'notebooks'}")
     site = out / "site"
+    write_student_site(site, root)
+    if build:
+        jupyter_book = Path(sys.executable).parent / "jupyter-book"
+        subprocess.run([str(jupyter_book), "build", str(site), "--all", "-W", "-n", "--keep-going"], check=True)
+        print(f"student website: {site / '_build' / 'html' / 'index.html'}")
+
+
+def write_student_site(site, root=ROOT, title="Expectation-Maximisation Explained (student edition)"):
+    """The book's sources without solutions (and without the instructors' page), to build."""
+    site = Path(site)
+    if site.exists():
+        shutil.rmtree(site)
     (site / "chapters").mkdir(parents=True)
     shutil.copy(root / "references.bib", site / "references.bib")
     for folder in ("_ext", "_static"):  # the book's Sphinx extension and its CSS
@@ -454,8 +487,7 @@ def make_student_version(out, build=True, root=ROOT, chapters=None, exercises=No
     toc = (root / "_toc.yml").read_text()
     (site / "_toc.yml").write_text(toc.split("  - caption: Teaching with this book")[0])  # no instructors' part
     config = (root / "_config.yml").read_text()
-    config = config.replace('title: "Expectation-Maximisation Explained"',
-                            'title: "Expectation-Maximisation Explained (student edition)"')
+    config = config.replace('title: "Expectation-Maximisation Explained"', f'title: "{title}"')
     config = config.replace("  config:\n", "  config:\n    hide_solutions: true\n", 1)
     (site / "_config.yml").write_text(config)
     for page in (root / "chapters").glob("*.md"):
@@ -463,10 +495,7 @@ def make_student_version(out, build=True, root=ROOT, chapters=None, exercises=No
             shutil.copy(page, site / "chapters" / page.name)
     for path in chapter_notebooks(root):
         write(student_notebook(read(path), keep_outputs=True), site / "chapters" / path.name)
-    if build:
-        jupyter_book = Path(sys.executable).parent / "jupyter-book"
-        subprocess.run([str(jupyter_book), "build", str(site), "--all", "-W", "-n", "--keep-going"], check=True)
-        print(f"student website: {site / '_build' / 'html' / 'index.html'}")
+    return site
 
 
 # ---------------------------------------------------------------------------
@@ -479,30 +508,32 @@ def build_singlehtml(book, *, warnings_are_errors=True):
     if warnings_are_errors:
         command += ["-W", "-n", "--keep-going"]
     subprocess.run(command, check=True)
-    return Path(book) / "_build" / "singlehtml" / "index.html"
+    index = Path(book) / "_build" / "singlehtml" / "index.html"
+    redirect = re.search(r'url=([^"]+)"', index.read_text())  # Jupyter Book's index.html redirects to the root page
+    if not redirect:
+        return index
+    # the one page's links (_static/, _images/) are relative to the build's top folder, not to
+    # chapters/ where Sphinx writes it: put a copy at the top
+    page = index.parent / "book.html"
+    shutil.copy(index.parent / redirect.group(1), page)
+    return page
 
 
 # Keep, from a singlehtml book, only each chapter's title and its exercises, solutions and rubrics.
 ANSWER_KEY_FILTER = """() => {
+  const keep = '.exercise, .solution, .answer-key-rubric';
   const main = document.querySelector('main') || document.body;
-  for (const chapter of main.querySelectorAll('section')) {
-    if (!chapter.querySelector(':scope > h1')) continue;
-    for (const child of [...chapter.children]) {
-      if (child.tagName === 'H1') continue;
-      const keep = child.matches('.exercise, .solution, .answer-key-rubric') ||
-                   child.querySelector('.exercise, .solution, .answer-key-rubric');
-      if (!keep) child.remove();
-    }
-    for (const section of chapter.querySelectorAll('section')) {
-      for (const child of [...section.children]) {
-        if (/^H[2-6]$/.test(child.tagName)) continue;
-        const keep = child.matches('.exercise, .solution, .answer-key-rubric, section') ||
-                     child.querySelector('.exercise, .solution, .answer-key-rubric');
-        if (!keep) child.remove();
-      }
+  for (const section of [...main.querySelectorAll('section')]) {
+    if (!section.isConnected || section.closest(keep)) continue;  // gone already, or inside an exercise
+    const chapter = section.querySelector(':scope > h1');
+    if (!section.querySelector(keep) && !chapter) { section.remove(); continue; }
+    for (const child of [...section.children]) {
+      if (/^H[1-6]$/.test(child.tagName) || child.tagName === 'SECTION') continue;
+      if (child.matches(keep) || child.querySelector(keep)) continue;
+      child.remove();
     }
   }
-  for (const header of document.querySelectorAll('.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, footer, .bd-footer, .prev-next-area, .header-article')) header.remove();
+  for (const chrome of document.querySelectorAll('.bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, footer, .bd-footer, .prev-next-area, .header-article')) chrome.remove();
 }"""
 
 PRINT_CSS = """
@@ -512,6 +543,7 @@ PRINT_CSS = """
   section > h1 { break-before: page; }
   div.cell_output img, figure img { max-width: 100% !important; break-inside: avoid; }
   details { display: block; }
+  pre, .highlight pre, div.output pre { white-space: pre-wrap !important; word-break: break-word; }
 """
 
 
@@ -553,8 +585,10 @@ def print_pdf(html, pdf, *, answer_key=False, save_html=None):
 
 
 def make_pdf(out=ROOT / "_build" / "pdf" / "em-explained.pdf", root=ROOT):
-    """The whole book as one PDF, offline: singlehtml build, printed by Chromium."""
-    return print_pdf(build_singlehtml(root), out)
+    """The whole book as one PDF, offline, without solutions (they are the answer key's):
+    the book built as one HTML page (singlehtml) and printed by Chromium."""
+    book = write_student_site(Path(out).parent / "book", root, title="Expectation-Maximisation Explained")
+    return print_pdf(build_singlehtml(book), out)
 
 
 def make_answer_key(out=ROOT / "answer-key", chapters=None, root=ROOT):
