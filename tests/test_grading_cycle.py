@@ -57,6 +57,14 @@ TRICK = ("def m_step_weights(responsibilities):\n"
          "emlib.checks.check_m_step_weights = lambda f: print('✓ m_step_weights: all checks passed.')\n")
 
 
+def make(*args):
+    """Run one of the course's make commands, as the README and the instructors' page give it,
+    in this test's environment."""
+    done = subprocess.run(["make", "-C", str(ROOT), *args, "SETUP=", f"BIN={BIN}"], capture_output=True, text=True)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    return done.stdout
+
+
 def run(*args, cwd):
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # nbgrader runs alembic
            "PYTHONPATH": str(ROOT)}  # the kernels import this checkout's emlib
@@ -111,9 +119,10 @@ def scores(course):
 def graded(tmp_path_factory):
     started = time.perf_counter()
     course = tmp_path_factory.mktemp("course")
-    exercises.main(["course", str(course), "--assignment", ASSIGNMENT, "--chapters", *CHAPTERS])
+    make("course", f"COURSE={course}", f"ASSIGNMENT={ASSIGNMENT}", f"CHAPTERS={' '.join(CHAPTERS)}")
     handout = course / "handout"
-    exercises.make_student_version(handout, build=False, chapters=CHAPTERS, assignment=ASSIGNMENT)
+    make("student", f"STUDENT_OUT={handout}", f"CHAPTERS={' '.join(CHAPTERS)}", f"ASSIGNMENT={ASSIGNMENT}",
+         "STUDENT_SITE=no")
     run("generate_assignment", ASSIGNMENT, "--force", cwd=course)
 
     code, written = {}, {}
