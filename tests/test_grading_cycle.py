@@ -237,3 +237,24 @@ def test_nbgrader_validate_shows_the_whole_hint(graded, tmp_path):
     assert "VALIDATION FAILED" in out
     assert "..." not in out.replace("Run All...", ""), "no line of the feedback is cut"
     assert "shift back afterwards?" in out
+
+
+def test_release_fetch_submit_collect_through_an_exchange(tmp_path):
+    """The JupyterHub route of the instructors' page: the exchange folder carries the
+    handout to the student and the submission back (here one user plays both parts)."""
+    course, student, exchange = tmp_path / "course", tmp_path / "student", tmp_path / "exchange"
+    exchange.mkdir(mode=0o777)
+    student.mkdir()
+    make("course", f"COURSE={course}", "ASSIGNMENT=ps4", "CHAPTERS=07")
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f'c.Exchange.root = "{exchange}"\n')
+    run("generate_assignment", "ps4", "--force", cwd=course)
+    run("release_assignment", "ps4", "--force", cwd=course)
+    on_hub = ["--course", exercises.COURSE_ID, f"--Exchange.root={exchange}"]
+    run("fetch_assignment", "ps4", *on_hub, cwd=student)
+    handout = student / "ps4" / "07_conclusion.ipynb"
+    assert exercises.read(handout) == exercises.read(course / "release" / "ps4" / "07_conclusion.ipynb")
+    run("submit", "ps4", *on_hub, cwd=student)
+    run("collect", "ps4", cwd=course)
+    collected = list((course / "submitted").glob("*/ps4/07_conclusion.ipynb"))
+    assert len(collected) == 1 and exercises.read(collected[0]) == exercises.read(handout)
