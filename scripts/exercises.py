@@ -252,7 +252,7 @@ def handout_labels(notebook):
             for m in [HANDOUT_EXERCISE.match(source(cell))] if m]
 
 
-def nbgrader_source(notebook, table, exercises=None, assignment=None):
+def nbgrader_source(notebook, table, exercises=None):
     """The nbgrader source notebook of a chapter, for the exercises chosen (None: all)."""
     notebook = copy.deepcopy(notebook)
     cells = notebook["cells"]
@@ -318,7 +318,7 @@ def nbgrader_source(notebook, table, exercises=None, assignment=None):
             total_written += written_points
     title = next((line[2:] for c in cells if c["cell_type"] == "markdown" for line in source(c).splitlines()
                   if line.startswith("# ")), "this chapter")
-    intro = (f"**{('Assignment ' + assignment + ': ') if assignment else ''}{title}.** "
+    intro = (f"**{title}.** "
              f"Exercises: {', '.join(chosen)}; {_plural(total_auto + total_written)} "
              f"({total_auto} from automatic checks, {total_written} for written answers graded by hand).\n\n"
              "Write each function where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError()` line), "
@@ -367,7 +367,7 @@ def make_course(course, assignment, chapters=None, exercises=None, root=ROOT):
     if folder.exists():
         shutil.rmtree(folder)
     for path in paths:
-        write(nbgrader_source(read(path), table, exercises, assignment), folder / path.name)
+        write(nbgrader_source(read(path), table, exercises), folder / path.name)
         print(f"nbgrader source: {folder / path.name}")
     config = course / "nbgrader_config.py"
     if not config.exists():
@@ -465,7 +465,7 @@ def make_student_version(out, build=True, root=ROOT, chapters=None, exercises=No
     table, _ = load_table()
     paths, exercises = select(chapters, exercises, assignment, root)
     for path in paths:
-        write(release(nbgrader_source(read(path), table, exercises, assignment)), out / "notebooks" / path.name)
+        write(release(nbgrader_source(read(path), table, exercises)), out / "notebooks" / path.name)
     print(f"student notebooks: {out / 'notebooks'}")
     site = out / "site"
     write_student_site(site, root)
