@@ -252,12 +252,33 @@ def handout_labels(notebook):
             for m in [HANDOUT_EXERCISE.match(source(cell))] if m]
 
 
+GLUE = re.compile(r"\{glue(?::text)?\}`([^`:]+)`")
+
+
+def glued_values(notebook):
+    """{name: text} of the values the chapter glues (MyST-NB keeps them in the stored outputs)."""
+    values = {}
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            record = output.get("metadata", {}).get("scrapbook")
+            if record:
+                text = output.get("data", {}).get(record.get("mime_prefix", "") + "text/plain")
+                if isinstance(text, list):
+                    text = "".join(text)
+                if text is not None:
+                    values[record["name"]] = text[1:-1] if text[:1] == text[-1:] and text[:1] in "'\"" else text
+    return values
+
+
 def nbgrader_source(notebook, table, exercises=None):
     """The nbgrader source notebook of a chapter, for the exercises chosen (None: all)."""
     notebook = copy.deepcopy(notebook)
     cells = notebook["cells"]
+    values = glued_values(notebook)  # the handout's outputs are cleared: write the glued numbers in
     for cell in cells:
         cell.get("metadata", {}).pop("nbgrader", None)
+        if cell["cell_type"] == "markdown" and "{glue" in source(cell):
+            cell["source"] = GLUE.sub(lambda m: values.get(m.group(1), m.group(0)), source(cell))
     blocks = exercise_blocks(notebook)
     chosen = [label for label in blocks if exercises is None or label in exercises]
     role = {}  # cell index -> (label, part)

@@ -258,3 +258,23 @@ def test_release_fetch_submit_collect_through_an_exchange(tmp_path):
     run("collect", "ps4", cwd=course)
     collected = list((course / "submitted").glob("*/ps4/07_conclusion.ipynb"))
     assert len(collected) == 1 and exercises.read(collected[0]) == exercises.read(handout)
+
+
+def test_the_students_image_can_turn_off_the_instructors_parts(tmp_path):
+    """The JupyterHub notes' commands: the formgrader is a JupyterLab extension (there is no
+    `nbgrader formgrade`), and its parts can be turned off for students. Run here at the
+    user level in a temporary Jupyter configuration, so this environment is left as it is."""
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    jupyter = str(BIN / "jupyter")
+    for plugin in ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment"):
+        done = subprocess.run([jupyter, "labextension", "disable", "--level=user", plugin], capture_output=True,
+                              text=True, env=env)
+        assert done.returncode == 0, done.stderr
+    done = subprocess.run([jupyter, "server", "extension", "disable", "--user",
+                           "nbgrader.server_extensions.formgrader"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run([jupyter, "labextension", "list"], capture_output=True, text=True, env=env)
+    output = listed.stdout + listed.stderr
+    assert "@jupyter/nbgrader:formgrader" in output and "@jupyter/nbgrader:create-assignment" in output
+    old = subprocess.run([str(BIN / "nbgrader"), "formgrade"], capture_output=True, text=True, cwd=tmp_path)
+    assert "no longer a standalone command" in old.stdout + old.stderr
