@@ -11,7 +11,18 @@ LOCK_PYTHON := 3.11
 LOCK_PYTHON_VERSION := 3.11.7
 UV_VERSION := $(shell sed -n 's/^uv==\([0-9][0-9.]*\).*/\1/p' requirements.lock)
 
-.PHONY: setup check-python test test-fast book lab student bench lock outputs references clean
+# what the instructors' commands build: all chapters and exercises unless chosen, e.g.
+#   make student CHAPTERS="03 05" EXERCISES="ch3-ex1 ch5-ex2"    make student ASSIGNMENT=ps2
+CHAPTERS ?=
+EXERCISES ?=
+ASSIGNMENT ?=
+COURSE ?=
+STUDENT_OUT ?= student
+CHOICE = $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(EXERCISES),--exercises $(EXERCISES)) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+# the set-up every command needs first (the tests run the commands in their own environment with SETUP=)
+SETUP ?= $(STAMP)
+
+.PHONY: setup check-python test test-fast book lab student course answer-key pdf bench lock outputs references clean
 
 setup: $(STAMP)
 
@@ -48,10 +59,27 @@ book: $(STAMP)
 lab: $(STAMP)
 	cd chapters && ../$(BIN)/jupyter lab
 
-## make student: the student version: notebooks without solutions (student/notebooks) and
-## a website without solutions (student/site/_build/html).
-student: $(STAMP)
-	$(BIN)/python scripts/exercises.py student --out student
+## make student: the handout (student/notebooks: the chosen chapters and exercises, without
+## solutions, gradable by nbgrader) and the website without solutions (student/site/_build/html).
+## STUDENT_SITE=no skips the website.
+student: $(SETUP)
+	$(BIN)/python scripts/exercises.py student --out $(STUDENT_OUT) $(CHOICE) $(if $(filter no,$(STUDENT_SITE)),--no-build)
+
+## make course COURSE=path/to/course ASSIGNMENT=ps2: an nbgrader course's source/ps2 (and its
+## nbgrader_config.py); then `nbgrader generate_assignment ps2` there.
+course: $(SETUP)
+	@test -n "$(COURSE)" -a -n "$(ASSIGNMENT)" || { echo "usage: make course COURSE=path/to/course ASSIGNMENT=name [CHAPTERS=...] [EXERCISES=...]" >&2; exit 1; }
+	$(BIN)/python scripts/exercises.py course $(COURSE) $(CHOICE)
+
+## make answer-key: the exercises with solutions, points and rubrics: answer-key/answer-key.pdf
+## and answer-key/book/_build/singlehtml/answer-key.html (CHAPTERS= to choose).
+answer-key: $(SETUP)
+	$(BIN)/python scripts/exercises.py answer-key --out answer-key $(if $(CHAPTERS),--chapters $(CHAPTERS))
+
+## make pdf: the whole book (without solutions) as _build/pdf/em-explained.pdf, offline
+## (Debian's chromium prints the one-page HTML build).
+pdf: $(SETUP)
+	$(BIN)/python scripts/exercises.py pdf --out _build/pdf/em-explained.pdf
 
 ## make bench: emlib against scikit-learn on the same EM work (not part of the tests).
 bench: $(STAMP)
@@ -74,4 +102,4 @@ lock: $(STAMP)
 	  --custom-compile-command "make lock" -o requirements.lock
 
 clean:
-	rm -rf _build .pytest_cache student
+	rm -rf _build .pytest_cache student answer-key

@@ -50,7 +50,19 @@ def fix_citation_list_role(app, pagename, templatename, context, doctree):
         context["body"] = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
 
 
+def html_handlers_for_singlehtml(app):
+    """The PDF route builds the book as one page (singlehtml). Sphinx looks up a node's HTML
+    handlers under the builder's name first and falls back to its format ("html") only when
+    no extension registered any handler for "singlehtml"; one does, so sphinx-proof's
+    theorems would have none. Give singlehtml every HTML handler it lacks."""
+    handlers = app.registry.translation_handlers
+    if "singlehtml" in handlers:
+        for node, pair in handlers.get("html", {}).items():
+            handlers["singlehtml"].setdefault(node, pair)
+
+
 def setup(app):
+    app.connect("builder-inited", html_handlers_for_singlehtml)
     app.connect("html-page-context", keep_one_copy_of_each_script, priority=900)  # after the themes
     app.connect("html-page-context", fix_citation_list_role)
     app.add_js_file(None, body=TAB_STOPS_AFTER_TOGGLE)

@@ -1,67 +1,201 @@
 """Automatic checks for the coding exercises of the course (one per exercise).
 
 A student writes a function in a chapter's exercise and passes it to its check, e.g.
-``emlib.checks.check_log_sum_exp(log_sum_exp)``. The check calls the function on a few
-inputs, compares with a reference computed here independently (never the solution's
-code), and either prints what passed or raises :class:`CheckFailed` saying in plain
-words what is wrong. A stub that still raises ``NotImplementedError`` is let through
-unchanged, so nbgrader scores it as unanswered.
+``emlib.checks.check_log_sum_exp(log_sum_exp)``. The check calls the function on several
+inputs (fixed ones, with the edge cases the chapter warns about, and random ones), compares
+with a reference computed here independently (never the solution's code), and prints either
+what passed or, on the cell's error stream, what is wrong: the input that failed, what came
+back, what was expected, and a hint. The first hint is a nudge; a student who fails the same
+check again gets a more explicit one. A visible check never raises, so a notebook run with
+"Run All" reaches every check, and every check gives its feedback.
+
+Grading (nbgrader) uses :func:`grade` instead, from the hidden part of each check cell, on a
+fresh copy of this module (so nothing a notebook redefined counts) and with new random
+inputs on every run; it raises :class:`CheckFailed` on a wrong answer, so the cell scores
+zero. :func:`verify` is the same without the printing, for tests.
 """
+import sys
+import textwrap
+import traceback
+import warnings
+from collections import Counter
+
 import numpy as np
 
 from .gmm import GaussianMixtureParams
 
-__all__ = ["CheckFailed", "CHECKS"]
+__all__ = ["CheckFailed", "CHECKS", "grade", "verify"]
+
+WIDTH = 76  # lines of feedback fit nbgrader validate's 90 columns (it cuts longer lines)
 
 
 class CheckFailed(AssertionError):
-    """A student's function gave a wrong answer; the message says which and why."""
+    """A student's function gave a wrong answer; the message says which and why.
+
+    ``hints`` runs from a nudge to an explicit hint."""
+
+    def __init__(self, message, hints=()):
+        super().__init__(message)
+        self.message = message
+        self.hints = (hints,) if isinstance(hints, str) else tuple(hints)
+
+    def _render_traceback_(self):
+        """What IPython (and so nbgrader's feedback) shows: the message, without a traceback
+        through the hidden grading code and this module."""
+        return f"CheckFailed: {self.message}".split("\n")
 
 
-CHECKS = {}  # exercise label -> check function
+CHECKS = {}  # exercise label -> the visible check (check_<function name>)
+_CORES = {}  # exercise label -> the check itself: core(function, rng, n_random) -> number of cases
+_FAILURES = Counter()  # exercise label -> failed visible checks in this kernel (for graded hints)
 
 
-def _check(label):
-    def register(function):
-        CHECKS[label] = function
-        function.exercise = label
-        return function
+def _wrap(text):
+    return "\n".join(textwrap.fill(paragraph, WIDTH, break_long_words=False, break_on_hyphens=False)
+                     if paragraph else "" for paragraph in text.split("\n"))
+
+
+def _check(label, name):
+    """Register ``core`` as the check of exercise ``label``, whose student function is ``name``,
+    and define the visible ``check_<name>`` that a chapter calls."""
+    def register(core):
+        def visible(function):
+            _run_visible(label, name, core, function)
+        visible.__name__ = visible.__qualname__ = f"check_{name}"
+        visible.__doc__ = core.__doc__
+        visible.exercise = label
+        CHECKS[label] = visible
+        _CORES[label] = core
+        globals()[visible.__name__] = visible
+        return core
     return register
 
 
-def _passed(name, n_cases):
-    print(f"✓ {name}: all {n_cases} checks passed.")
+def _visible_rng(label):
+    return np.random.default_rng([ord(c) for c in label])  # the same inputs every run
 
 
-def _as_array(value, what):
+def _run_visible(label, name, core, function):
+    try:
+        n_cases = core(function, _visible_rng(label), 3)
+    except NotImplementedError:
+        _report(f"✗ {name}: not written yet (it still raises NotImplementedError). "
+                f"Replace the two lines under # YOUR CODE HERE with your code, run that cell, "
+                f"then run this one again.")
+    except CheckFailed as failure:
+        _FAILURES[label] += 1
+        hints = failure.hints or ("",)
+        level = min(_FAILURES[label], len(hints)) - 1
+        hint = hints[level]
+        more = " (fail again for a more explicit hint)" if level < len(hints) - 1 else ""
+        _report(f"✗ {name}: {failure.message}" + (f"\nHint{more}: {hint}" if hint else ""))
+    except Exception as error:  # the student's function raised: say where
+        frames = traceback.extract_tb(error.__traceback__)
+        where = next((f" (line {f.lineno} of your cell)" for f in reversed(frames)
+                      if not f.filename.endswith("checks.py")), "")
+        _report(f"✗ {name} raised {type(error).__name__}: {error}{where}. Run your function on a small "
+                f"input by hand to see why.")
+    else:
+        print(f"✓ {name}: all {n_cases} checks passed.")
+
+
+def _report(message):
+    print(_wrap(message), file=sys.stderr)
+
+
+def verify(label, function, *, rng=None, n_random=3):
+    """Run exercise ``label``'s check on ``function``; raise CheckFailed if it is wrong
+    (NotImplementedError passes through). Returns the number of cases that passed."""
+    return _CORES[label](function, rng if rng is not None else _visible_rng(label), n_random)
+
+
+def grade(label, function, *, n_random=8):
+    """The graded check of exercise ``label`` (the hidden part of a check cell): the visible
+    cases and ``n_random`` new random ones. Raises CheckFailed (with the nudge) if wrong."""
+    try:
+        n_cases = _CORES[label](function, np.random.default_rng(), n_random)
+    except CheckFailed as failure:
+        hint = failure.hints[0] if failure.hints else ""
+        raise CheckFailed(_wrap(f"graded check of {label}: {failure.message}" + (f"\nHint: {hint}" if hint else "")),
+                          failure.hints) from None
+    except NotImplementedError:
+        raise CheckFailed(f"graded check of {label}: not written yet (it still raises NotImplementedError).") from None
+    except Exception as error:
+        raise CheckFailed(_wrap(f"graded check of {label}: the function raised {type(error).__name__}: "
+                                f"{error}")) from None
+    print(f"✓ graded check of {label}: all {n_cases} cases passed.")
+
+
+# ---------------------------------------------------------------------------
+# comparing and showing
+# ---------------------------------------------------------------------------
+
+def _call(function, *args, **kwargs):
+    """Call the student's function without letting NumPy's warnings reach the error stream
+    (nbgrader would score any output there as a failure)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+
+
+def _show(value):
+    if isinstance(value, GaussianMixtureParams):
+        return (f"GaussianMixtureParams(weights={_show(value.weights)}, means={_show(value.means)}, "
+                f"variances={_show(value.covariances)})")
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=4, threshold=10, edgeitems=2, separator=", ").replace("\n", "")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return repr(value)
+
+
+def _call_text(name, *args, **kwargs):
+    shown = [_show(a) for a in args] + [f"{k}={_show(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(shown)})"
+
+
+def _as_array(value, what, hints=()):
+    if value is None:
+        raise CheckFailed(f"{what} returned None: does your function end with `return` and its result?", hints)
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise CheckFailed(f"{what} returned {type(value).__name__}, not numbers.") from None
+        raise CheckFailed(f"{what} returned {type(value).__name__} {_show(value)}, not numbers.", hints) from None
 
 
-def _expect_close(what, got, expected, *, rtol=1e-9, atol=1e-12, hint=""):
+def _expect_close(what, got, expected, *, rtol=1e-9, atol=1e-12, hint=()):
     """Raise CheckFailed unless ``got`` has the expected shape and values."""
-    got_array = _as_array(got, what)
+    got_array = _as_array(got, what, hint)
     expected = np.asarray(expected, dtype=float)
     if got_array.shape != expected.shape:
-        raise CheckFailed(f"{what} has shape {got_array.shape}; expected shape {expected.shape}. {hint}".strip())
-    if np.any(np.isnan(got_array)):
-        where = np.argwhere(np.isnan(got_array))[0].tolist() if got_array.ndim else []
-        raise CheckFailed(f"{what} contains NaN (at index {where}). {hint}".strip())
+        raise CheckFailed(f"{what} returned shape {got_array.shape} ({_show(got_array)}); expected shape "
+                          f"{expected.shape}.", hint)
+    if np.any(np.isnan(got_array)) and not np.any(np.isnan(expected)):
+        where = f" at index {np.argwhere(np.isnan(got_array))[0].tolist()}" if got_array.ndim else ""
+        raise CheckFailed(f"{what} returned NaN{where}: {_show(got_array)}; expected {_show(expected)}.", hint)
     if not np.allclose(got_array, expected, rtol=rtol, atol=atol):
         if got_array.ndim == 0:
             detail = f"got {float(got_array):.6g}, expected {float(expected):.6g}"
         else:
             index = np.unravel_index(np.argmax(np.abs(got_array - expected)), expected.shape)
-            detail = (f"at index {list(map(int, index))} got {got_array[index]:.6g}, "
-                      f"expected {expected[index]:.6g}")
-        raise CheckFailed(f"{what}: {detail}. {hint}".strip())
+            detail = (f"got {_show(got_array)}, expected {_show(expected)} (first wrong at index "
+                      f"{list(map(int, index))}: {got_array[index]:.6g} instead of {expected[index]:.6g})")
+        raise CheckFailed(f"{what}: {detail}.", hint)
 
 
 def _expect_unchanged(what, before, after):
     if not np.array_equal(before, after):
-        raise CheckFailed(f"{what} changed its input array; work on a copy (e.g. array.copy()).")
+        raise CheckFailed(f"{what} changed its input array; work on a copy (e.g. array.copy()).",
+                          ("A check compares the input before and after the call.",))
+
+
+def _expect_params(what, got):
+    if got is None:
+        raise CheckFailed(f"{what} returned None: does your function end with `return` and its result?")
+    if not isinstance(got, GaussianMixtureParams):
+        raise CheckFailed(f"{what} returned {type(got).__name__}, not a GaussianMixtureParams "
+                          f"(emlib.GaussianMixtureParams(weights, means, variances)).")
 
 
 def _random_mixture_1d(rng, n_components):
@@ -75,74 +209,110 @@ def _normal_pdf(x, mean, variance):
     return np.exp(-((x - mean) ** 2) / (2 * variance)) / np.sqrt(2 * np.pi * variance)
 
 
+def _random_responsibilities(rng, n=None, k=None):
+    n = n or int(rng.integers(4, 40))
+    k = k or int(rng.integers(2, 5))
+    return rng.dirichlet(np.ones(k), size=n)
+
+
 # ---------------------------------------------------------------------------
 # chapter 1
 # ---------------------------------------------------------------------------
 
-@_check("ch1-ex2")
-def check_threshold_accuracy(threshold_accuracy):
+@_check("ch1-ex2", "threshold_accuracy")
+def _threshold_accuracy(threshold_accuracy, rng, n_random):
     """Check ``threshold_accuracy(heights, genders, t)``: the share of pupils that
     "male if taller than t, else female" gets right."""
+    hint = ("Compare each pupil's guess with the recorded gender, then take the share of matches.",
+            "Return the share (between 0 and 1) of pupils whose guess is right; a pupil exactly at the "
+            "threshold is guessed female (only taller than t is male).")
     heights = np.array([150.0, 160.0, 170.0, 170.0, 180.0, 190.0])
     genders = np.array(["female", "female", "female", "female", "male", "male"])
-    cases = [(165.0, 4 / 6), (170.0, 6 / 6), (175.0, 6 / 6), (100.0, 2 / 6), (200.0, 4 / 6)]
-    for t, expected in cases:
-        got = threshold_accuracy(heights.copy(), genders.copy(), t)
-        _expect_close(f"threshold_accuracy(heights, genders, t={t})", got, expected,
-                      hint="Return the share (between 0 and 1) of pupils whose guess is right; a pupil "
-                           "exactly at the threshold is guessed female (only taller than t is male).")
-    _passed("threshold_accuracy", len(cases))
+    cases = [(heights, genders, t) for t in (165.0, 170.0, 175.0, 100.0, 200.0)]
+    for _ in range(n_random):
+        n = int(rng.integers(5, 30))
+        h = rng.integers(140, 200, n).astype(float)
+        g = rng.choice(["female", "male"], n)
+        cases.append((h, g, float(rng.choice(h))))
+    for h, g, t in cases:
+        expected = np.mean(np.where(h > t, "male", "female") == g)
+        got = _call(threshold_accuracy, h.copy(), g.copy(), t)
+        _expect_close(_call_text("threshold_accuracy", h, g, t=t), got, expected, hint=hint)
+    return len(cases)
 
 
 # ---------------------------------------------------------------------------
 # chapter 2
 # ---------------------------------------------------------------------------
 
-@_check("ch2-ex1")
-def check_mixture_density_1d(mixture_density_1d):
+@_check("ch2-ex1", "mixture_density_1d")
+def _mixture_density_1d(mixture_density_1d, rng, n_random):
     """Check ``mixture_density_1d(x, weights, means, variances)`` = Σ_k π_k N(x | μ_k, σ_k²)."""
-    rng = np.random.default_rng(1)
+    hint = ("Each component contributes its weight times its normal density at x; check the normal "
+            "density's formula, in particular its normaliser.",
+            "Sum over components of weight × normal density; the variance is σ², so the density's "
+            "normaliser is sqrt(2π σ²).")
     n_cases = 0
-    for n_components in (1, 2, 3):
+    for n_components in [1, 2, 3] + [int(k) for k in rng.integers(1, 5, n_random)]:
         params = _random_mixture_1d(rng, n_components)
-        x = np.linspace(130, 210, 9)
+        x = np.sort(rng.uniform(130, 210, 7))
         expected = sum(w * _normal_pdf(x, m, v) for w, m, v in zip(params.weights, params.means, params.covariances))
-        got = mixture_density_1d(x.copy(), params.weights.copy(), params.means.copy(), params.covariances.copy())
-        _expect_close(f"mixture_density_1d with {n_components} component(s)", got, expected, rtol=1e-10,
-                      hint="Sum over components of weight × normal density; the variance is σ², "
-                           "so the density's normaliser is sqrt(2π σ²).")
+        got = _call(mixture_density_1d, x.copy(), params.weights.copy(), params.means.copy(),
+                    params.covariances.copy())
+        _expect_close(_call_text("mixture_density_1d", x, params.weights, params.means, params.covariances),
+                      got, expected, rtol=1e-10, hint=hint)
         n_cases += 1
-    _passed("mixture_density_1d", n_cases)
+    return n_cases
 
 
-@_check("ch2-ex3")
-def check_complete_data_estimates(complete_data_estimates):
+@_check("ch2-ex3", "complete_data_estimates")
+def _complete_data_estimates(complete_data_estimates, rng, n_random):
     """Check ``complete_data_estimates(x, z, n_components)`` -> (weights, means, variances),
     the maximum-likelihood estimates when every point's component is known."""
-    x = np.array([150.0, 160.0, 155.0, 180.0, 175.0, 185.0, 170.0])
-    z = np.array([0, 0, 0, 1, 1, 1, 1])
-    expected = ([3 / 7, 4 / 7], [155.0, 177.5], [50 / 3, 31.25])
-    x_before, z_before = x.copy(), z.copy()
-    got = complete_data_estimates(x, z, 2)
-    _expect_unchanged("complete_data_estimates", x_before, x)
-    _expect_unchanged("complete_data_estimates", z_before, z)
-    if not isinstance(got, tuple) or len(got) != 3:
-        raise CheckFailed("complete_data_estimates must return a tuple (weights, means, variances).")
-    hints = ("weights: the share of points in each class (count / n).",
-             "means: the average of each class's points.",
-             "variances: the average squared deviation from the class mean (divide by n_k, not n_k - 1).")
-    for name, value, reference, hint in zip(("weights", "means", "variances"), got, expected, hints):
-        _expect_close(f"the {name}", value, reference, hint=hint)
-    _passed("complete_data_estimates", 3)
+    cases = [(np.array([150.0, 160.0, 155.0, 180.0, 175.0, 185.0, 170.0]), np.array([0, 0, 0, 1, 1, 1, 1]), 2)]
+    for _ in range(n_random):
+        k = int(rng.integers(2, 5))
+        z = np.concatenate([np.arange(k), rng.integers(0, k, int(rng.integers(3, 25)))])
+        rng.shuffle(z)
+        cases.append((np.round(rng.normal(170, 10, len(z)), 1), z, k))
+    hints = {"weights": ("What share of the points does each class have?",
+                         "weights: the share of points in each class (count / n)."),
+             "means": ("Average the points of each class separately.",
+                       "means: the average of each class's points."),
+             "variances": ("The maximum-likelihood variance is an average, like the mean: of what, and over "
+                           "how many points?",
+                           "variances: the average squared deviation from the class mean (divide by n_k, "
+                           "not n_k - 1).")}
+    for x, z, k in cases:
+        x_before, z_before = x.copy(), z.copy()
+        what = _call_text("complete_data_estimates", x, z, k)
+        got = _call(complete_data_estimates, x, z, k)
+        _expect_unchanged(what, x_before, x)
+        _expect_unchanged(what, z_before, z)
+        if got is None:
+            raise CheckFailed(f"{what} returned None: does your function end with `return` and its result?")
+        if not isinstance(got, tuple) or len(got) != 3:
+            raise CheckFailed(f"{what} must return a tuple (weights, means, variances); it returned "
+                              f"{type(got).__name__}.")
+        counts = np.array([np.sum(z == j) for j in range(k)])
+        means = np.array([x[z == j].sum() for j in range(k)]) / counts
+        expected = {"weights": counts / len(x), "means": means,
+                    "variances": np.array([np.sum((x[z == j] - means[j]) ** 2) for j in range(k)]) / counts}
+        for name, value in zip(("weights", "means", "variances"), got):
+            _expect_close(f"the {name} of {what}", value, expected[name], hint=hints[name])
+    return len(cases)
 
 
 # ---------------------------------------------------------------------------
 # chapter 3
 # ---------------------------------------------------------------------------
 
-@_check("ch3-ex1")
-def check_log_sum_exp(log_sum_exp):
+@_check("ch3-ex1", "log_sum_exp")
+def _log_sum_exp(log_sum_exp, rng, n_random):
     """Check ``log_sum_exp(values)`` = log Σ exp(values), without overflow or underflow."""
+    hint = ("What does exp give for very large or very negative values in floating point? Can you shift "
+            "the values before exponentiating, and shift back afterwards?",
+            "Subtract the largest value m first: log Σ exp(v) = m + log Σ exp(v - m).")
     cases = [
         ([0.0, 0.0], np.log(2.0), "two zeros"),
         ([1.0, 2.0, 3.0], np.log(np.e + np.e**2 + np.e**3), "small values"),
@@ -151,101 +321,160 @@ def check_log_sum_exp(log_sum_exp):
         ([0.0, -np.inf], 0.0, "a -inf entry (a component with zero probability)"),
         ([-3.5], -3.5, "a single value"),
     ]
+    for _ in range(n_random):
+        values = rng.normal(0, 1, int(rng.integers(1, 7))) * rng.choice([1.0, 100.0, 2000.0])
+        largest = values.max()
+        expected = largest + np.log(np.sum(np.exp(values - largest)))
+        cases.append((values.tolist(), expected, "random values"))
     for values, expected, what in cases:
-        got = log_sum_exp(np.array(values))
-        _expect_close(f"log_sum_exp on {what} {values}", got, expected, rtol=1e-12,
-                      hint="Subtract the largest value m first: log Σ exp(v) = m + log Σ exp(v - m).")
-    _passed("log_sum_exp", len(cases))
+        got = _call(log_sum_exp, np.array(values))
+        _expect_close(f"log_sum_exp on {what}, {_call_text('log_sum_exp', np.array(values))}", got, expected,
+                      rtol=1e-12, hint=hint)
+    return len(cases)
 
 
-@_check("ch3-ex2")
-def check_responsibilities(responsibilities):
+@_check("ch3-ex2", "responsibilities")
+def _responsibilities(responsibilities, rng, n_random):
     """Check ``responsibilities(x, params)``: p(z = k | x, θ) for 1-D data, shape (n, K)."""
-    rng = np.random.default_rng(3)
+    hint = ("Bayes' rule: for each point, the weighted density of component k divided by the mixture "
+            "density at that point.",
+            "Row i is π_k N(x_i | μ_k, σ_k²) divided by its sum over k; compute it in log space with "
+            "log-sum-exp so that it stays finite far from every component.")
     n_cases = 0
-    for n_components in (2, 3):
+    for n_components in [2, 3] + [int(k) for k in rng.integers(2, 5, n_random)]:
         params = _random_mixture_1d(rng, n_components)
-        x = rng.normal(170, 12, 25)
+        x = rng.normal(170, 12, int(rng.integers(3, 25)))
         joint = np.stack([w * _normal_pdf(x, m, v) for w, m, v in
                           zip(params.weights, params.means, params.covariances)], axis=1)
         expected = joint / joint.sum(axis=1, keepdims=True)
-        got = responsibilities(x.copy(), params)
-        _expect_close(f"responsibilities with {n_components} components", got, expected, rtol=1e-9, atol=1e-12,
-                      hint="Row i is π_k N(x_i | μ_k, σ_k²) divided by its sum over k.")
+        got = _call(responsibilities, x.copy(), params)
+        _expect_close(_call_text("responsibilities", x, params), got, expected, rtol=1e-9, atol=1e-12, hint=hint)
         n_cases += 1
     params = GaussianMixtureParams([0.5, 0.5], [150.0, 190.0], [80.0, 80.0])
-    far = responsibilities(np.array([1680.0, -500.0]), params)
-    far = _as_array(far, "responsibilities")
+    far_x = np.array([1680.0, -500.0])
+    what = _call_text("responsibilities", far_x, params)
+    far = _as_array(_call(responsibilities, far_x, params), what, hint)
     if far.shape != (2, 2) or not np.all(np.isfinite(far)):
-        raise CheckFailed("responsibilities for heights far from every component (1680, -500) are not finite: "
-                          "compute them in log space with log-sum-exp, so nothing underflows to 0/0.")
-    _expect_close("responsibilities for heights 1680 and -500", far, [[0.0, 1.0], [1.0, 0.0]], atol=1e-9,
+        raise CheckFailed(f"{what} for heights far from every component returned {_show(far)}, not finite "
+                          f"numbers.", ("Far from every component each density underflows to 0, and 0/0 is "
+                                        "NaN. Can you work with logarithms instead?",
+                                        "Compute them in log space with log-sum-exp, so nothing underflows "
+                                        "to 0/0."))
+    _expect_close(what, far, [[0.0, 1.0], [1.0, 0.0]], atol=1e-9,
                   hint="A height far above both means belongs to the taller component.")
-    _passed("responsibilities", n_cases + 1)
+    return n_cases + 1
 
 
-@_check("ch3-ex3")
-def check_m_step_weights(m_step_weights):
+@_check("ch3-ex3", "m_step_weights")
+def _m_step_weights(m_step_weights, rng, n_random):
     """Check ``m_step_weights(responsibilities)`` -> π_k = N_k / n, shape (K,)."""
-    r = np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5], [1.0, 0.0]])
-    before = r.copy()
-    got = m_step_weights(r)
-    _expect_unchanged("m_step_weights", before, r)
-    _expect_close("m_step_weights", got, [2.6 / 4, 1.4 / 4],
-                  hint="Sum each column (N_k, the expected number of points in component k) and divide by n.")
-    rng = np.random.default_rng(4)
-    r = rng.dirichlet(np.ones(3), size=50)
-    _expect_close("m_step_weights on random responsibilities", m_step_weights(r), r.mean(axis=0))
-    _passed("m_step_weights", 2)
+    hint = ("The new weight of component k is the share of the data it is responsible for. What does "
+            "adding up column k of the responsibilities count, and what must the weights add up to?",
+            "Sum each column (N_k, the expected number of points in component k) and divide by n, the "
+            "number of rows.")
+    cases = [np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5], [1.0, 0.0]])]
+    cases += [_random_responsibilities(rng) for _ in range(n_random)]
+    for r in cases:
+        before = r.copy()
+        got = _call(m_step_weights, r)
+        what = _call_text("m_step_weights", r)
+        _expect_unchanged(what, before, r)
+        _expect_close(what, got, r.sum(axis=0) / r.shape[0], hint=hint)
+    return len(cases)
+
+
+# ---------------------------------------------------------------------------
+# chapter 4
+# ---------------------------------------------------------------------------
+
+@_check("ch4-ex2", "means_only_m_step")
+def _means_only_m_step(means_only_m_step, rng, n_random):
+    """Check ``means_only_m_step(x, responsibilities, params)``: a GaussianMixtureParams with
+    the weights and variances of ``params`` and the means Σ_i γ_ik x_i / Σ_i γ_ik."""
+    cases = [(np.array([150.0, 160.0, 170.0, 180.0]), np.array([[1.0, 0.0], [0.75, 0.25], [0.25, 0.75], [0.0, 1.0]]),
+              GaussianMixtureParams([0.3, 0.7], [155.0, 175.0], [40.0, 50.0]))]
+    for _ in range(n_random):
+        r = _random_responsibilities(rng)
+        cases.append((rng.normal(170, 10, len(r)), r, _random_mixture_1d(rng, r.shape[1])))
+    for x, r, params in cases:
+        what = _call_text("means_only_m_step", x, r, params)
+        got = _call(means_only_m_step, x.copy(), r.copy(), params)
+        _expect_params(what, got)
+        _expect_close(f"the means of {what}", got.means, r.T @ x / r.sum(axis=0),
+                      hint=("Each new mean is an average of the data, weighted by that component's "
+                            "responsibilities.",
+                            "Each mean is the responsibility-weighted average of x: (r[:, k] @ x) / r[:, k].sum()."))
+        _expect_close(f"the weights of {what}", got.weights, params.weights, hint="Keep the weights of params unchanged.")
+        _expect_close(f"the variances of {what}", got.covariances, params.covariances,
+                      hint="Keep the variances of params unchanged.")
+    return len(cases)
+
+
+@_check("ch4-ex3", "symmetric_fixed_point")
+def _symmetric_fixed_point(symmetric_fixed_point, rng, n_random):
+    """Check ``symmetric_fixed_point(x, n_components)``: equal weights, every mean the data's
+    mean, every variance the data's variance (divided by n)."""
+    x = np.array([150.0, 152.0, 160.0, 171.0, 183.0, 190.0])
+    cases = [(x, 2), (x, 3)] + [(rng.normal(170, 10, int(rng.integers(3, 30))), int(rng.integers(1, 6)))
+                                for _ in range(n_random)]
+    for x, k in cases:
+        what = _call_text("symmetric_fixed_point", x, k)
+        got = _call(symmetric_fixed_point, x.copy(), k)
+        _expect_params(what, got)
+        mean = np.sum(x) / len(x)
+        _expect_close(f"the weights of {what}", got.weights, np.full(k, 1 / k), hint="Equal weights, 1/K each.")
+        _expect_close(f"the means of {what}", got.means, np.full(k, mean), hint="Every component sits at the data's mean.")
+        _expect_close(f"the variances of {what}", got.covariances, np.full(k, np.sum((x - mean) ** 2) / len(x)),
+                      hint=("Every component has the same spread as the whole data set.",
+                            "Every variance is the data's variance, dividing by n (not n - 1)."))
+    return len(cases)
 
 
 # ---------------------------------------------------------------------------
 # chapter 5
 # ---------------------------------------------------------------------------
 
-@_check("ch5-ex1")
-def check_semi_supervised_responsibilities(semi_supervised_responsibilities):
+@_check("ch5-ex1", "semi_supervised_responsibilities")
+def _semi_supervised_responsibilities(semi_supervised_responsibilities, rng, n_random):
     """Check ``semi_supervised_responsibilities(responsibilities, labels)``: one-hot rows for
     labelled points, other rows unchanged, input unchanged."""
-    r = np.array([[0.7, 0.3], [0.4, 0.6], [0.5, 0.5], [0.1, 0.9]])
-    labels = np.array([1, -1, 0, -1])
-    r_before, labels_before = r.copy(), labels.copy()
-    got = semi_supervised_responsibilities(r, labels)
-    _expect_unchanged("semi_supervised_responsibilities", r_before, r)
-    _expect_unchanged("semi_supervised_responsibilities", labels_before, labels)
-    expected = np.array([[0.0, 1.0], [0.4, 0.6], [1.0, 0.0], [0.1, 0.9]])
-    _expect_close("semi_supervised_responsibilities", got, expected,
-                  hint="A labelled row becomes 1 at its label and 0 elsewhere; a row with label -1 stays as it was.")
-    _passed("semi_supervised_responsibilities", 3)
+    cases = [(np.array([[0.7, 0.3], [0.4, 0.6], [0.5, 0.5], [0.1, 0.9]]), np.array([1, -1, 0, -1]))]
+    for _ in range(n_random):
+        r = _random_responsibilities(rng)
+        cases.append((r, rng.integers(-1, r.shape[1], len(r))))
+    for r, labels in cases:
+        what = _call_text("semi_supervised_responsibilities", r, labels)
+        r_before, labels_before = r.copy(), labels.copy()
+        got = _call(semi_supervised_responsibilities, r, labels)
+        _expect_unchanged(what, r_before, r)
+        _expect_unchanged(what, labels_before, labels)
+        expected = r.copy()
+        expected[labels >= 0] = np.eye(r.shape[1])[labels[labels >= 0]]
+        _expect_close(what, got, expected,
+                      hint=("A recorded label leaves no doubt about that pupil's component.",
+                            "A labelled row becomes 1 at its label and 0 elsewhere; a row with label -1 stays "
+                            "as it was."))
+    return len(cases)
 
 
-@_check("ch5-ex2")
-def check_accuracy(accuracy):
+@_check("ch5-ex2", "accuracy")
+def _accuracy(accuracy, rng, n_random):
     """Check ``accuracy(posterior_female, truth)``: the share right when guessing female
     where p(female) > 0.5."""
-    posterior = np.array([0.9, 0.2, 0.5, 0.51, 0.05])
-    truth = np.array(["female", "female", "male", "female", "male"])
-    got = accuracy(posterior, truth)
-    _expect_close("accuracy", got, 4 / 5,
-                  hint="Guess 'female' where the probability is above 0.5 (0.5 itself is 'male'), "
-                       "then return the share of guesses equal to the truth, between 0 and 1.")
-    _passed("accuracy", 1)
-
-
-@_check("ch5-ex3")
-def check_bayes_accuracy(bayes_accuracy):
-    """Check ``bayes_accuracy(params, grid)`` = ∫ max_k π_k N(x | μ_k, σ_k²) dx on the grid."""
-    grid = np.linspace(100, 240, 14001)
-    cases = [
-        (GaussianMixtureParams([0.5, 0.5], [160.0, 176.0], [64.0, 64.0]), _two_equal_gaussians_accuracy(8.0, 8.0)),
-        (GaussianMixtureParams([0.5, 0.5], [130.0, 210.0], [1.0, 1.0]), 1.0),  # no overlap: always right
-    ]
-    for params, expected in cases:
-        got = bayes_accuracy(params, grid)
-        _expect_close(f"bayes_accuracy for means {params.means.tolist()}", got, expected, rtol=1e-4,
-                      hint="Integrate, over the grid, the larger of the weighted densities π_k N(x | k) "
-                           "(e.g. with np.trapezoid).")
-    _passed("bayes_accuracy", len(cases))
+    hint = ("Turn each probability into a guess first, then compare the guesses with the truth.",
+            "Guess 'female' where the probability is above 0.5 (0.5 itself is 'male'), then return the "
+            "share of guesses equal to the truth, between 0 and 1.")
+    cases = [(np.array([0.9, 0.2, 0.5, 0.51, 0.05]), np.array(["female", "female", "male", "female", "male"])),
+             (np.array([0.1, 0.7]), np.array(["female", "male"])),
+             (np.array([0.99, 0.01, 0.3]), np.array(["female", "male", "male"]))]
+    for _ in range(n_random):
+        n = int(rng.integers(3, 30))
+        cases.append((np.round(rng.uniform(0, 1, n), 2), rng.choice(["female", "male"], n)))
+    for posterior, truth in cases:
+        expected = np.mean(np.where(posterior > 0.5, "female", "male") == truth)
+        _expect_close(_call_text("accuracy", posterior, truth), _call(accuracy, posterior.copy(), truth.copy()),
+                      expected, hint=hint)
+    return len(cases)
 
 
 def _two_equal_gaussians_accuracy(half_gap, sd):
@@ -254,120 +483,126 @@ def _two_equal_gaussians_accuracy(half_gap, sd):
     return 0.5 * (1 + erf(half_gap / sd / sqrt(2)))
 
 
-# ---------------------------------------------------------------------------
-# chapter 4
-# ---------------------------------------------------------------------------
-
-@_check("ch4-ex2")
-def check_means_only_m_step(means_only_m_step):
-    """Check ``means_only_m_step(x, responsibilities, params)``: a GaussianMixtureParams with
-    the weights and variances of ``params`` and the means Σ_i γ_ik x_i / Σ_i γ_ik."""
-    x = np.array([150.0, 160.0, 170.0, 180.0])
-    r = np.array([[1.0, 0.0], [0.75, 0.25], [0.25, 0.75], [0.0, 1.0]])
-    params = GaussianMixtureParams([0.3, 0.7], [155.0, 175.0], [40.0, 50.0])
-    got = means_only_m_step(x.copy(), r.copy(), params)
-    if not isinstance(got, GaussianMixtureParams):
-        raise CheckFailed("means_only_m_step must return a GaussianMixtureParams "
-                          "(emlib.GaussianMixtureParams(weights, means, variances)).")
-    _expect_close("the means", got.means, [(150 + 120 + 42.5) / 2.0, (40 + 127.5 + 180) / 2.0],
-                  hint="Each mean is the responsibility-weighted average of x: (r[:, k] @ x) / r[:, k].sum().")
-    _expect_close("the weights", got.weights, params.weights, hint="Keep the weights of params unchanged.")
-    _expect_close("the variances", got.covariances, params.covariances, hint="Keep the variances of params unchanged.")
-    _passed("means_only_m_step", 3)
-
-
-@_check("ch4-ex3")
-def check_symmetric_fixed_point(symmetric_fixed_point):
-    """Check ``symmetric_fixed_point(x, n_components)``: equal weights, every mean the data's
-    mean, every variance the data's variance (divided by n)."""
-    x = np.array([150.0, 152.0, 160.0, 171.0, 183.0, 190.0])
-    for n_components in (2, 3):
-        got = symmetric_fixed_point(x.copy(), n_components)
-        if not isinstance(got, GaussianMixtureParams):
-            raise CheckFailed("symmetric_fixed_point must return a GaussianMixtureParams.")
-        _expect_close(f"the weights for K={n_components}", got.weights, np.full(n_components, 1 / n_components))
-        _expect_close(f"the means for K={n_components}", got.means, np.full(n_components, np.sum(x) / len(x)),
-                      hint="Every component sits at the data's mean.")
-        _expect_close(f"the variances for K={n_components}", got.covariances,
-                      np.full(n_components, np.sum((x - np.sum(x) / len(x)) ** 2) / len(x)),
-                      hint="Every variance is the data's variance, dividing by n (not n - 1).")
-    _passed("symmetric_fixed_point", 2)
+@_check("ch5-ex3", "bayes_accuracy")
+def _bayes_accuracy(bayes_accuracy, rng, n_random):
+    """Check ``bayes_accuracy(params, grid)`` = ∫ max_k π_k N(x | μ_k, σ_k²) dx on the grid."""
+    hint = ("At each height the best guess is the component with the larger weighted density; the "
+            "accuracy is the probability mass of those best guesses.",
+            "Integrate, over the grid, the larger of the weighted densities π_k N(x | k) "
+            "(e.g. with np.trapezoid).")
+    cases = [(GaussianMixtureParams([0.5, 0.5], [160.0, 176.0], [64.0, 64.0]), _two_equal_gaussians_accuracy(8.0, 8.0)),
+             (GaussianMixtureParams([0.5, 0.5], [130.0, 210.0], [1.0, 1.0]), 1.0)]  # no overlap: always right
+    for _ in range(max(1, n_random // 2)):
+        sd, half_gap = float(rng.uniform(4, 10)), float(rng.uniform(1, 15))
+        centre = float(rng.uniform(150, 180))
+        cases.append((GaussianMixtureParams([0.5, 0.5], [centre - half_gap, centre + half_gap], [sd**2, sd**2]),
+                      _two_equal_gaussians_accuracy(half_gap, sd)))
+    grid = np.linspace(50, 290, 24001)
+    for params, expected in cases:
+        got = _call(bayes_accuracy, params, grid)
+        _expect_close(f"bayes_accuracy({_show(params)}, grid from 50 to 290)", got, expected, rtol=1e-4, hint=hint)
+    return len(cases)
 
 
 # ---------------------------------------------------------------------------
 # chapter 6
 # ---------------------------------------------------------------------------
 
-@_check("ch6-ex1")
-def check_covariance_m_step(covariance_m_step):
+@_check("ch6-ex1", "covariance_m_step")
+def _covariance_m_step(covariance_m_step, rng, n_random):
     """Check ``covariance_m_step(x, responsibilities_k)``: the weighted covariance (d, d) of one
     component, Σ_i γ_i (x_i - μ)(x_i - μ)ᵀ / Σ_i γ_i with μ the weighted mean."""
-    x = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [2.0, 4.0]])
-    gamma = np.array([1.0, 1.0, 0.5, 0.5])
-    mean = gamma @ x / gamma.sum()
-    expected = sum(g * np.outer(row - mean, row - mean) for g, row in zip(gamma, x)) / gamma.sum()
-    x_before = x.copy()
-    got = covariance_m_step(x, gamma)
-    _expect_unchanged("covariance_m_step", x_before, x)
-    _expect_close("covariance_m_step", got, expected,
-                  hint="Centre on the weighted mean, weight each outer product by γ_i, divide by Σ γ_i (not by n).")
-    _passed("covariance_m_step", 1)
+    cases = [(np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [2.0, 4.0]]), np.array([1.0, 1.0, 0.5, 0.5]))]
+    for _ in range(n_random):
+        n, d = int(rng.integers(4, 30)), int(rng.integers(1, 4))
+        cases.append((rng.normal(0, 3, (n, d)) + rng.normal(0, 10, d), rng.uniform(0, 1, n)))
+    for x, gamma in cases:
+        mean = gamma @ x / gamma.sum()
+        expected = sum(g * np.outer(row - mean, row - mean) for g, row in zip(gamma, x)) / gamma.sum()
+        x_before = x.copy()
+        what = _call_text("covariance_m_step", x, gamma)
+        got = _call(covariance_m_step, x, gamma.copy())
+        _expect_unchanged(what, x_before, x)
+        _expect_close(what, got, expected,
+                      hint=("Like the 1-D variance, but with outer products of deviations from the weighted "
+                            "mean, each weighted by its responsibility.",
+                            "Centre on the weighted mean, weight each outer product by γ_i, divide by Σ γ_i "
+                            "(not by n)."))
+    return len(cases)
 
 
-@_check("ch6-ex2")
-def check_bic(bic):
+@_check("ch6-ex2", "bic")
+def _bic(bic, rng, n_random):
     """Check ``bic(log_likelihood, n_params, n)`` = -2 log-likelihood + n_params log n."""
     cases = [(-100.0, 5, 50), (-1130.26, 11, 272), (0.0, 1, 1)]
+    cases += [(float(np.round(rng.uniform(-5000, 100), 2)), int(rng.integers(1, 40)), int(rng.integers(2, 5000)))
+              for _ in range(n_random)]
     for log_likelihood, n_params, n in cases:
-        _expect_close(f"bic({log_likelihood}, {n_params}, {n})", bic(log_likelihood, n_params, n),
+        _expect_close(_call_text("bic", log_likelihood, n_params, n), _call(bic, log_likelihood, n_params, n),
                       -2 * log_likelihood + n_params * np.log(n),
-                      hint="BIC = -2 × log-likelihood + (number of parameters) × log(n), natural log.")
-    _passed("bic", len(cases))
+                      hint=("Look at the signs and at which logarithm the formula uses.",
+                            "BIC = -2 × log-likelihood + (number of parameters) × log(n), natural log."))
+    return len(cases)
 
 
-@_check("ch6-ex3")
-def check_coin_e_step(coin_e_step):
+@_check("ch6-ex3", "coin_e_step")
+def _coin_e_step(coin_e_step, rng, n_random):
     """Check ``coin_e_step(heads, tosses, theta_a, theta_b, prior_a=0.5)``: p(coin A | set)."""
     heads, tosses = np.array([5, 9, 8, 4, 7]), np.array([10, 10, 10, 10, 10])
-    cases = [(0.6, 0.5, 0.5), (0.6, 0.5, 0.8), (0.8, 0.45, 0.3)]
-    for theta_a, theta_b, prior_a in cases:
-        like_a = prior_a * theta_a**heads * (1 - theta_a) ** (tosses - heads)
-        like_b = (1 - prior_a) * theta_b**heads * (1 - theta_b) ** (tosses - heads)
-        got = coin_e_step(heads.copy(), tosses.copy(), theta_a, theta_b, prior_a=prior_a)
-        _expect_close(f"coin_e_step with θ_A={theta_a}, θ_B={theta_b}, prior_a={prior_a}", got,
+    cases = [(heads, tosses, 0.6, 0.5, 0.5), (heads, tosses, 0.6, 0.5, 0.8), (heads, tosses, 0.8, 0.45, 0.3)]
+    for _ in range(n_random):
+        t = rng.integers(1, 20, int(rng.integers(1, 8)))
+        cases.append((rng.integers(0, t + 1), t, *np.round(rng.uniform(0.05, 0.95, 3), 2)))
+    for h, t, theta_a, theta_b, prior_a in cases:
+        like_a = prior_a * theta_a**h * (1 - theta_a) ** (t - h)
+        like_b = (1 - prior_a) * theta_b**h * (1 - theta_b) ** (t - h)
+        got = _call(coin_e_step, h.copy(), t.copy(), theta_a, theta_b, prior_a=prior_a)
+        _expect_close(_call_text("coin_e_step", h, t, float(theta_a), float(theta_b), prior_a=float(prior_a)), got,
                       like_a / (like_a + like_b),
-                      hint="p(A | set) = prior_a·θ_A^h(1-θ_A)^(t-h) / (that + (1-prior_a)·θ_B^h(1-θ_B)^(t-h)).")
-    _passed("coin_e_step", len(cases))
+                      hint=("Bayes' rule, with the prior of coin A no longer one half.",
+                            "p(A | set) = prior_a·θ_A^h(1-θ_A)^(t-h) / (that + (1-prior_a)·θ_B^h(1-θ_B)^(t-h))."))
+    return len(cases)
 
 
 # ---------------------------------------------------------------------------
 # chapter 7
 # ---------------------------------------------------------------------------
 
-@_check("ch7-ex2")
-def check_map_m_step_weights(map_m_step_weights):
+@_check("ch7-ex2", "map_m_step_weights")
+def _map_m_step_weights(map_m_step_weights, rng, n_random):
     """Check ``map_m_step_weights(responsibilities, alpha)`` = (N_k + α - 1) / Σ_j (N_j + α - 1)."""
     r = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-    totals = r.sum(axis=0)
-    before = r.copy()
-    for alpha in (1.0, 2.0, 5.0):
-        got = map_m_step_weights(r, alpha)
-        _expect_unchanged("map_m_step_weights", before, r)
-        _expect_close(f"map_m_step_weights with alpha={alpha}", got,
-                      (totals + alpha - 1) / (totals + alpha - 1).sum(),
-                      hint="Add α - 1 to every expected count N_k, then normalise so the weights sum to 1.")
-    _passed("map_m_step_weights", 3)
+    cases = [(r, 1.0), (r, 2.0), (r, 5.0)] + [(_random_responsibilities(rng), float(np.round(rng.uniform(1, 10), 2)))
+                                             for _ in range(n_random)]
+    for r, alpha in cases:
+        totals = r.sum(axis=0)
+        before = r.copy()
+        what = _call_text("map_m_step_weights", r, alpha)
+        got = _call(map_m_step_weights, r, alpha)
+        _expect_unchanged(what, before, r)
+        _expect_close(what, got, (totals + alpha - 1) / (totals + alpha - 1).sum(),
+                      hint=("The prior acts like extra pupils in every component: how many?",
+                            "Add α - 1 to every expected count N_k, then normalise so the weights sum to 1."))
+    return len(cases)
 
 
-@_check("ch7-ex3")
-def check_incremental_mean_update(incremental_mean_update):
+@_check("ch7-ex3", "incremental_mean_update")
+def _incremental_mean_update(incremental_mean_update, rng, n_random):
     """Check ``incremental_mean_update(mean, new_value, count)`` = mean + (new - mean) / count."""
-    values = np.array([3.0, 7.0, 2.0, 10.0])
-    mean = 0.0
-    for count, value in enumerate(values, start=1):
-        mean = incremental_mean_update(mean, value, count)
-        _expect_close(f"the mean after {count} value(s)", mean, values[:count].sum() / count,
-                      hint="count includes the new value: mean + (new_value - mean) / count.")
-    vector = incremental_mean_update(np.array([1.0, 2.0]), np.array([3.0, 6.0]), 2)
-    _expect_close("incremental_mean_update on arrays", vector, [2.0, 4.0])
-    _passed("incremental_mean_update", len(values) + 1)
+    hint = ("Write the mean of count values using the mean of the first count - 1 of them.",
+            "count includes the new value: mean + (new_value - mean) / count.")
+    streams = [np.array([3.0, 7.0, 2.0, 10.0])] + [np.round(rng.normal(0, 10, int(rng.integers(2, 8))), 2)
+                                                  for _ in range(n_random)]
+    n_cases = 0
+    for values in streams:
+        mean = 0.0
+        for count, value in enumerate(values, start=1):
+            what = _call_text("incremental_mean_update", mean, float(value), count)
+            mean = _call(incremental_mean_update, mean, float(value), count)
+            _expect_close(f"{what} (after the values {_show(values[:count])})", mean, values[:count].sum() / count,
+                          hint=hint)
+            mean = float(mean)
+            n_cases += 1
+    vector = _call(incremental_mean_update, np.array([1.0, 2.0]), np.array([3.0, 6.0]), 2)
+    _expect_close("incremental_mean_update(array([1., 2.]), array([3., 6.]), 2)", vector, [2.0, 4.0], hint=hint)
+    return n_cases + 1

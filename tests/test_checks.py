@@ -1,5 +1,7 @@
 """Every exercise check passes on the chapter's solution, and fails on the student's stub
-and on a typical wrong answer (so a student who passes a check has really solved it)."""
+and on a typical wrong answer (so a student who passes a check has really solved it); the
+visible check never raises (so "Run All" reaches every check) and says what is wrong; the
+graded check holds against a constant answer and against a notebook that replaces the check."""
 import json
 import sys
 from pathlib import Path
@@ -8,7 +10,8 @@ import numpy as np
 import pytest
 
 import emlib
-from emlib.checks import CHECKS, CheckFailed
+import emlib.checks
+from emlib.checks import CHECKS, CheckFailed, grade, verify
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -45,16 +48,22 @@ def define(label, code):
 @pytest.mark.parametrize("label", sorted(CHECKS))
 def test_check_passes_on_the_chapters_solution(label, capsys):
     _, code = solution_cell(label)
-    CHECKS[label](define(label, code))
-    assert "✓" in capsys.readouterr().out
+    solution = define(label, code)
+    CHECKS[label](solution)
+    out = capsys.readouterr()
+    assert "✓" in out.out and not out.err, "nbgrader scores any output on the error stream as a failure"
+    for _ in range(20):  # the graded check's random cases never fail a right answer
+        grade(label, solution)
 
 
 @pytest.mark.parametrize("label", sorted(CHECKS))
-def test_check_lets_the_stub_raise_not_implemented(label):
+def test_the_stub_is_reported_as_not_written_without_raising(label, capsys):
     _, code = solution_cell(label)
     stub = define(label, exercises.strip_solution_regions(code))
-    with pytest.raises(NotImplementedError):
-        CHECKS[label](stub)
+    CHECKS[label](stub)  # never raises: "Run All" goes on to the next check
+    assert "not written yet" in capsys.readouterr().err
+    with pytest.raises(CheckFailed, match="not written yet"):
+        grade(label, stub)
 
 
 def _naive_log_sum_exp(values):
@@ -112,10 +121,64 @@ def test_every_check_has_a_wrong_answer_to_fail_on():
 
 
 @pytest.mark.parametrize("label", sorted(CHECKS))
-def test_check_fails_on_a_typical_wrong_answer(label):
+def test_check_fails_on_a_typical_wrong_answer(label, capsys):
     with pytest.raises(CheckFailed) as failure:
-        CHECKS[label](WRONG_ANSWERS[label])
+        verify(label, WRONG_ANSWERS[label])
     assert len(str(failure.value)) > 30, "the message says what is wrong"
+    with pytest.raises(CheckFailed):
+        grade(label, WRONG_ANSWERS[label])
+    CHECKS[label](WRONG_ANSWERS[label])
+    err = capsys.readouterr().err
+    assert err.startswith("✗") and "Hint" in err and "(" in err, "the feedback shows the failing input and a hint"
+    assert all(len(line) <= 80 for line in err.splitlines()), "nbgrader validate cuts lines at 87 characters"
+
+
+@pytest.mark.parametrize("label", sorted(CHECKS))
+def test_a_constant_answer_earns_nothing(label):
+    """Several cases per check, random ones among them: returning what one case expects fails."""
+    namespace = {}
+    name = CHECKS[label].__name__.removeprefix("check_")
+    for constant in (0.8, 0.0, np.array([0.5, 0.5]), emlib.GaussianMixtureParams([0.5, 0.5], [160.0, 175.0], [50.0, 50.0])):
+        with pytest.raises(CheckFailed):
+            grade(label, lambda *args, **kwargs: constant)
+
+
+def test_a_function_without_return_is_reported_as_returning_none(capsys):
+    def m_step_weights(responsibilities):
+        responsibilities.sum(axis=0) / len(responsibilities)  # no return
+    emlib.checks.check_m_step_weights(m_step_weights)
+    err = capsys.readouterr().err
+    assert "returned None" in err and "NaN" not in err
+    assert "m_step_weights([[0.9, 0.1]" in err.replace("\n", ""), "the failing input is shown"
+
+
+def test_hints_start_with_a_nudge_and_get_explicit_on_a_second_failure(capsys):
+    wrong = WRONG_ANSWERS["ch3-ex3"]
+    emlib.checks._FAILURES.clear()
+    emlib.checks.check_m_step_weights(wrong)
+    first = capsys.readouterr().err
+    emlib.checks.check_m_step_weights(wrong)
+    second = capsys.readouterr().err
+    assert "divide by n" not in first.replace("\n", " ") and "share" in first
+    assert "divide by n" in second.replace("\n", " ")
+
+
+def test_replacing_a_check_in_the_notebook_earns_nothing(capsys):
+    """The trick of issue 13: a student replaces the check in an answer cell. The graded
+    part of a check cell runs a fresh copy of emlib.checks, so the trick does not reach it."""
+    original = emlib.checks.check_m_step_weights
+    try:
+        emlib.checks.check_m_step_weights = lambda f: print("✓")
+        emlib.checks.grade = lambda *args, **kwargs: None
+        stub = define("ch3-ex3", exercises.strip_solution_regions(solution_cell("ch3-ex3")[1]))
+        hidden = exercises.hidden_tests("ch3-ex3", "m_step_weights")
+        with pytest.raises(AssertionError, match="not written yet"):
+            exec(hidden, {"m_step_weights": stub, "emlib": emlib})
+        with pytest.raises(AssertionError, match="graded check of ch3-ex3"):  # the fresh copy's CheckFailed
+            exec(hidden, {"m_step_weights": WRONG_ANSWERS["ch3-ex3"], "emlib": emlib})
+    finally:
+        emlib.checks.check_m_step_weights = original
+        emlib.checks.grade = grade
 
 
 def test_every_coding_exercise_with_markers_has_a_check_cell_after_it():

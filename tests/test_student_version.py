@@ -1,5 +1,7 @@
-"""The student version holds no solution, its notebooks run (failing only on unsolved
-exercises), its website builds without solutions, and the chapters are marked for nbgrader."""
+"""The handout holds no solution, carries nbgrader's metadata with the table's points, runs
+with "Run All" to every check (no cell raises; each check says what is unfinished), its
+website builds without solutions, a choice of chapters and exercises gives just those, and
+nbgrader's own release of the source notebooks is the same handout."""
 import html
 import json
 import os
@@ -20,11 +22,18 @@ import exercises  # noqa: E402
 CHAPTERS = exercises.chapter_notebooks(ROOT)
 
 
+TABLE, ASSIGNMENTS = exercises.load_table()
+
+
 @pytest.fixture(scope="module")
 def student(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
     exercises.make_student_version(out, build=False, root=ROOT)
     return out
+
+
+def nbgrader_of(cell):
+    return cell["metadata"].get("nbgrader", {})
 
 
 def solution_lines(notebook):
@@ -58,15 +67,69 @@ def test_student_notebooks_hold_no_solution(student, path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_student_notebooks_keep_exercises_stubs_and_checks_and_clear_outputs(student, path):
+def test_handout_keeps_exercises_stubs_and_checks_and_clears_outputs(student, path):
     original, released = exercises.read(path), exercises.read(student / "notebooks" / path.name)
-    assert exercises.exercise_labels(released) == exercises.exercise_labels(original)
+    assert exercises.handout_labels(released) == exercises.exercise_labels(original)
     assert not any(c.get("outputs") for c in released["cells"] if c["cell_type"] == "code")
-    checks = [exercises.source(c) for c in original["cells"] if exercises.is_check(c)]
-    assert checks == [exercises.source(c) for c in released["cells"] if exercises.is_check(c)]
-    stubs = [c for c in released["cells"] if "raise NotImplementedError()" in exercises.source(c)]
+    checks = [exercises.source(c).strip() for c in original["cells"] if exercises.is_check(c)]
+    assert checks == [exercises.source(c).strip() for c in released["cells"] if exercises.is_check(c)]
+    stubs = [c for c in released["cells"] if c["cell_type"] == "code"
+             and "raise NotImplementedError()" in exercises.source(c)]
     assert len(stubs) == len(checks), "one stub per coding exercise"
-    assert "solution-start" not in json.dumps(released)
+    assert all(nbgrader_of(c).get("solution") for c in stubs)
+    text = json.dumps(released)
+    assert "solution-start" not in text and "HIDDEN TESTS" not in text and "MARK SCHEME" not in text
+    assert "{glue" not in text, "glued numbers written in (the handout has no outputs to glue from)"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_handout_carries_nbgraders_metadata_with_the_tables_points(student, path):
+    """What `make student` lost before (issue 13): without it nbgrader grades nothing."""
+    released = exercises.read(student / "notebooks" / path.name)
+    for label in exercises.handout_labels(released):
+        check_points, written_points = exercises.points(label, TABLE)
+        cells = {nbgrader_of(c).get("grade_id"): c for c in released["cells"] if nbgrader_of(c)}
+        if check_points:
+            check = cells[f"{label}-check"]
+            assert nbgrader_of(check)["grade"] and nbgrader_of(check)["locked"]
+            assert nbgrader_of(check)["points"] == check_points and exercises.is_check(check)
+            assert nbgrader_of(cells[f"{label}-code"])["solution"]
+        if written_points:
+            task = cells[f"{label}-written"]
+            assert nbgrader_of(task)["task"] and nbgrader_of(task)["points"] == written_points
+            assert nbgrader_of(task)["checksum"], "nbgrader's checksum is there"
+            following = released["cells"][released["cells"].index(task) + 1]
+            assert following["cell_type"] == "markdown" and "Your answer here" in exercises.source(following)
+
+
+def test_every_exercise_has_its_points_and_rubric_in_the_table():
+    labels = {label for path in CHAPTERS for label in exercises.exercise_labels(exercises.read(path))}
+    assert set(TABLE) == labels, "scripts/exercises.toml lists exactly the chapters' exercises"
+    for path in CHAPTERS:
+        notebook = exercises.read(path)
+        for label, (_, start, end, check) in exercises.exercise_blocks(notebook).items():
+            check_points, written_points = exercises.points(label, TABLE)
+            assert (check is not None) == (check_points > 0), f"{label}: a check, and only a check, has check points"
+            assert check_points + written_points > 0, label
+            assert len(TABLE[label].get("rubric", [])) == written_points, f"{label}: one rubric line per written point"
+    for name, assignment in ASSIGNMENTS.items():
+        assert exercises.select(assignment["chapters"])[0], name
+    # a whole 2-D EM earns more than a one-line function (issue 13)
+    assert sum(exercises.points("ch5-ex6", TABLE)) > sum(exercises.points("ch6-ex2", TABLE))
+
+
+def test_choosing_chapters_and_exercises(tmp_path):
+    """`make student CHAPTERS="03 05" EXERCISES="ch3-ex1 ch5-ex2"`: just those, nothing else."""
+    done = subprocess.run(["make", "-C", str(ROOT), "student", f"STUDENT_OUT={tmp_path / 'out'}",
+                           "CHAPTERS=03 05", "EXERCISES=ch3-ex1 ch5-ex2", "STUDENT_SITE=no", "SETUP=",
+                           f"BIN={Path(sys.executable).parent}"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    notebooks = sorted(p.name for p in (tmp_path / "out" / "notebooks").glob("*.ipynb"))
+    assert notebooks == ["03_em_algorithm.ipynb", "05_hands_on.ipynb"]
+    assert exercises.handout_labels(exercises.read(tmp_path / "out" / "notebooks" / notebooks[0])) == ["ch3-ex1"]
+    assert exercises.handout_labels(exercises.read(tmp_path / "out" / "notebooks" / notebooks[1])) == ["ch5-ex2"]
+    exercises.make_student_version(tmp_path / "ps2", build=False, assignment="ps2")
+    assert sorted(p.name[:2] for p in (tmp_path / "ps2" / "notebooks").glob("*.ipynb")) == ASSIGNMENTS["ps2"]["chapters"]
 
 
 def test_strip_solution_regions_keeps_the_signature_and_indentation():
@@ -77,32 +140,28 @@ def test_strip_solution_regions_keeps_the_signature_and_indentation():
         exercises.strip_solution_regions("### BEGIN SOLUTION\nx = 1\n")
 
 
-def test_chapters_carry_up_to_date_nbgrader_metadata():
-    """`python scripts/exercises.py mark` has been run: solution cells are nbgrader solution
-    cells, and check cells are autograded tests worth a point."""
+def test_chapters_are_tidy():
+    """`python scripts/exercises.py mark` has been run: the chapters carry no nbgrader
+    metadata (the grading lives in scripts/exercises.toml and the source notebooks made
+    from it), and their check cells hide their stored output on the website."""
     for path in CHAPTERS:
         notebook = exercises.read(path)
         assert exercises.mark_for_nbgrader(notebook) == notebook, f"run scripts/exercises.py mark ({path.name})"
-        graded = [c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
-        autograded = [c for c in graded if c["cell_type"] == "code"]
-        assert all(exercises.is_check(c) for c in autograded)
-        assert len(autograded) == sum(exercises.is_check(c) for c in notebook["cells"])
-        assert all(c["metadata"]["nbgrader"]["solution"] for c in graded if c["cell_type"] == "markdown")
+        assert not any("nbgrader" in c["metadata"] for c in notebook["cells"])
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
-def test_student_notebooks_run_failing_only_on_unsolved_exercises(student, path):
+def test_run_all_reaches_every_check(student, path):
+    """The untouched handout, run as "Run All" runs it (stopping at the first error): no
+    cell raises, so every check is reached and says the exercise is not written yet."""
     notebook = nbformat.read(student / "notebooks" / path.name, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
+    NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=False,
                    resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
-    errors = [output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
-    assert all(error.ename == "NotImplementedError" for error in errors), [
-        f"{e.ename}: {e.evalue}" for e in errors if e.ename != "NotImplementedError"]
     checks = [c for c in notebook.cells if exercises.is_check(c)]
-    assert len(errors) == len(checks)  # every check stops on its stub's NotImplementedError
-    assert all(any(o.output_type == "error" for o in c.outputs) for c in checks)
+    for check in checks:
+        errors = "".join(o.get("text", "") for o in check.outputs if o.get("name") == "stderr")
+        assert "not written yet" in errors, exercises.source(check)
 
 
 @pytest.mark.slow
@@ -125,24 +184,22 @@ def test_student_website_builds_without_solutions(student):
 
 
 @pytest.mark.slow
-def test_nbgrader_generate_assignment_releases_every_chapter_without_solutions(tmp_path):
-    """A course on nbgrader can use the chapters directly: `nbgrader generate_assignment`
-    accepts their metadata and its release holds no solution."""
+def test_nbgrader_releases_the_same_handout_for_every_chapter(student, tmp_path):
+    """`make course` + `nbgrader generate_assignment` give, for every chapter, the notebook
+    that `make student` hands out, with no solution in it."""
     bin_dir = Path(sys.executable).parent
-    if not (bin_dir / "nbgrader").exists():
-        pytest.skip("nbgrader is not installed in this environment")
-    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "em"\n')
+    exercises.make_course(tmp_path, "all")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs alembic
+    run = subprocess.run([str(bin_dir / "nbgrader"), "generate_assignment", "all", "--force"],
+                         cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    ours = exercises.make_student_version(tmp_path / "ours", build=False, assignment="all") or tmp_path / "ours"
     for path in CHAPTERS:
-        source = tmp_path / "source" / path.stem
-        source.mkdir(parents=True)
-        shutil.copy(path, source / path.name)
-        env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}  # nbgrader runs alembic
-        run = subprocess.run([str(bin_dir / "nbgrader"), "generate_assignment", path.stem, "--force"],
-                             cwd=tmp_path, capture_output=True, text=True, env=env)
-        assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
-        released = exercises.read(tmp_path / "release" / path.stem / path.name)
+        released = exercises.read(tmp_path / "release" / "all" / path.name)
+        handout = exercises.read(ours / "notebooks" / path.name)
+        assert [(c["cell_type"], exercises.source(c), c["metadata"]) for c in released["cells"]] == \
+               [(c["cell_type"], exercises.source(c), c["metadata"]) for c in handout["cells"]], path.name
         text = "\n".join(exercises.source(c) for c in released["cells"])
         assert "BEGIN SOLUTION" not in text
         leaked = [line for line in solution_lines(exercises.read(path)) if line in text]
         assert not leaked, f"{path.name}: solution text in nbgrader's release: {leaked[:3]}"
-        assert text.count("raise NotImplementedError()") >= sum(exercises.is_check(c) for c in released["cells"])
