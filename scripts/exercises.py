@@ -252,33 +252,38 @@ def handout_labels(notebook):
             for m in [HANDOUT_EXERCISE.match(source(cell))] if m]
 
 
-GLUE = re.compile(r"\{glue(?::text)?\}`([^`:]+)`")
+EVAL = re.compile(r"\{eval\}`([^`]+)`")
 
 
-def glued_values(notebook):
-    """{name: text} of the values the chapter glues (MyST-NB keeps them in the stored outputs)."""
+def stored_values(cell):
+    """{expression: text} of a Markdown cell's inline {eval} values, as jupyterlab-myst stored
+    them in the cell's metadata (user_expressions); a str's quotes stripped, as it shows them."""
     values = {}
-    for cell in notebook["cells"]:
-        for output in cell.get("outputs", []):
-            record = output.get("metadata", {}).get("scrapbook")
-            if record:
-                text = output.get("data", {}).get(record.get("mime_prefix", "") + "text/plain")
-                if isinstance(text, list):
-                    text = "".join(text)
-                if text is not None:
-                    values[record["name"]] = text[1:-1] if text[:1] == text[-1:] and text[:1] in "'\"" else text
+    for entry in cell.get("metadata", {}).get("user_expressions", []):
+        text = entry.get("result", {}).get("data", {}).get("text/plain")
+        if isinstance(text, list):
+            text = "".join(text)
+        if text is not None:
+            values[entry["expression"]] = text[1:-1] if text[:1] == text[-1:] and text[:1] in "'\"" else text
     return values
+
+
+def with_values_written_in(cell):
+    """The Markdown of ``cell`` with every {eval} role replaced by its stored value: the handout
+    reads the same in nbgrader's feedback pages, which do not render MyST."""
+    values = stored_values(cell)
+    return EVAL.sub(lambda m: values.get(m.group(1), m.group(0)), source(cell))
 
 
 def nbgrader_source(notebook, table, exercises=None):
     """The nbgrader source notebook of a chapter, for the exercises chosen (None: all)."""
     notebook = copy.deepcopy(notebook)
     cells = notebook["cells"]
-    values = glued_values(notebook)  # the handout's outputs are cleared: write the glued numbers in
-    for cell in cells:
+    for cell in cells:  # the handout's outputs are cleared: write the prose's numbers in
         cell.get("metadata", {}).pop("nbgrader", None)
-        if cell["cell_type"] == "markdown" and "{glue" in source(cell):
-            cell["source"] = GLUE.sub(lambda m: values.get(m.group(1), m.group(0)), source(cell))
+        if cell["cell_type"] == "markdown" and "{eval}" in source(cell):
+            cell["source"] = with_values_written_in(cell)
+            cell["metadata"].pop("user_expressions", None)
     blocks = exercise_blocks(notebook)
     chosen = [label for label in blocks if exercises is None or label in exercises]
     role = {}  # cell index -> (label, part)
@@ -426,7 +431,7 @@ def student_notebook(notebook, *, keep_outputs=False):
     Check cells are kept, with their outputs cleared. With ``keep_outputs=False`` (the
     notebooks students run) every output is cleared, and an exercise whose solution has no
     marked cell gets an empty answer cell; with True (the student website) the narrative's
-    outputs stay, so the site shows its figures and glued numbers.
+    outputs stay, so the site shows its figures and the numbers of its prose.
     """
     notebook = copy.deepcopy(notebook)
     cells, region = [], None
