@@ -32,12 +32,28 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 def built_book():
     """The book built from scratch into _build/ as `make book` does (-W -n --keep-going, --all).
 
+    Built once per test run: with pytest-xdist every worker is a session of its own, so the
+    first to take the lock builds and records the result; the others wait for it and reuse it.
+
     Returns (the build's exit code, its log, the folder of the HTML site)."""
+    import fcntl
+    import json
+    import os
     import subprocess
     import sys
     from pathlib import Path
 
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    run = subprocess.run([str(jupyter_book), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"],
-                         capture_output=True, text=True, cwd=ROOT)
-    return run.returncode, run.stdout + run.stderr, ROOT / "_build" / "html"
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid-{os.getpid()}")
+    build = ROOT / "_build"
+    build.mkdir(exist_ok=True)
+    record = build / ".built-by-test-run.json"
+    with open(build / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = json.loads(record.read_text()) if record.exists() else {}
+        if done.get("run") != run_id:
+            jupyter_book = Path(sys.executable).parent / "jupyter-book"
+            run = subprocess.run([str(jupyter_book), "build", str(ROOT), "--all", "-W", "-n", "--keep-going"],
+                                 capture_output=True, text=True, cwd=ROOT)
+            done = {"run": run_id, "returncode": run.returncode, "log": run.stdout + run.stderr}
+            record.write_text(json.dumps(done))
+    return done["returncode"], done["log"], build / "html"
