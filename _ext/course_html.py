@@ -6,10 +6,13 @@
   each script;
 - sphinxcontrib-bibtex marks the reference list ``role="list"`` but its entries carry other
   roles (``doc-backlink``), an ARIA error for screen readers: drop the list role;
+- the chapters mark a solution's code for nbgrader (``### BEGIN SOLUTION`` / ``### END
+  SOLUTION``); on the website those two lines are grading machinery, not the solution: drop them;
 - the theme makes a scrollable code block reachable with the keyboard (tabindex 0) when the
   page loads or resizes, but not a code block inside a solution, which can scroll only once
   the reader opens it: do the same after each click that opens a dropdown.
 """
+import re
 
 # Runs in the page: after a dropdown opens, every box that now scrolls gets a tab stop, as
 # pydata-sphinx-theme gives the ones that scroll when the page loads.
@@ -61,9 +64,21 @@ def html_handlers_for_singlehtml(app):
             handlers["singlehtml"].setdefault(node, pair)
 
 
+# One highlighted line holding only nbgrader's marker, e.g.
+# '    <span class="c1">### BEGIN SOLUTION</span>\n'
+NBGRADER_MARKER_LINE = re.compile(r'(?m)^[ \t]*(?:<span class="w">\s*</span>)?<span class="c1">### (?:BEGIN|END) SOLUTION</span>\n')
+
+
+def drop_nbgrader_markers(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if body and "SOLUTION</span>" in body:
+        context["body"] = NBGRADER_MARKER_LINE.sub("", body)
+
+
 def setup(app):
     app.connect("builder-inited", html_handlers_for_singlehtml)
     app.connect("html-page-context", keep_one_copy_of_each_script, priority=900)  # after the themes
     app.connect("html-page-context", fix_citation_list_role)
+    app.connect("html-page-context", drop_nbgrader_markers)
     app.add_js_file(None, body=TAB_STOPS_AFTER_TOGGLE)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

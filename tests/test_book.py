@@ -41,3 +41,11 @@ def test_every_reference_reads_the_number_the_website_gives_its_target(built_boo
                 stale += [f"{path.name}: [{shown}](#{label}) should read {expected}"
                           for label, shown, expected in references.stale_links(exercises.source(cell), numbers)]
     assert not stale, "run `make book` then `python scripts/references.py`:\n" + "\n".join(stale)
+
+
+@pytest.mark.slow
+def test_the_website_shows_no_nbgrader_markers(built_book):
+    """Solutions are marked for nbgrader in the notebooks; the website drops the markers."""
+    _, _, site = built_book
+    marked = [page.name for page in (site / "chapters").glob("*.html") if "### BEGIN SOLUTION" in page.read_text()]
+    assert not marked, f"nbgrader's solution markers show on {marked}"

@@ -162,6 +162,9 @@ BREAKAGES = {
                   r"MathJax error|MathJax rendered", ("desktop",)),
     "an image": (lambda html: re.sub(r'src="(\.\./_images/[^"]+\.png)"', 'src="../_images/missing.png"', html, count=1),
                  r"an image did not load", ("desktop",)),
+    "a squashed figure": (lambda html: html.replace("</head>", "<style>div.cell_output img { width: 300px !important; "
+                                                               "height: 300px !important; }</style></head>", 1),
+                          r"an image is shown distorted", ("desktop", "phone")),
     "a cell": (lambda html: html.replace('<div class="cell_output docutils container">',
                                          '<div class="cell_output docutils container"><div class="output traceback">'
                                          '<pre>Traceback (most recent call last):\nValueError: boom</pre></div>', 1),

@@ -223,7 +223,24 @@ def _image_problems(page):
     broken = page.evaluate(
         "() => Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
         ".map(i => i.getAttribute('src') ? i.getAttribute('src').slice(0, 80) : i.id)")
-    return [f"an image did not load: {source}" for source in broken]
+    problems = [f"an image did not load: {source}" for source in broken]
+    return problems + _distortion_problems(page)
+
+
+# A figure shown with another shape than it has (a fixed height under a shrunk width squashes
+# it): displayed width/height against natural width/height, beyond this relative difference.
+ASPECT_TOLERANCE = 0.02
+
+
+def _distortion_problems(page):
+    distorted = page.evaluate("""(tolerance) => Array.from(document.images)
+        .filter(i => i.naturalWidth > 0 && i.naturalHeight > 0 && i.getClientRects().length)
+        .map(i => { const r = i.getBoundingClientRect();
+                    return {src: (i.getAttribute('src') || i.id).slice(0, 80), shown: r.width / r.height,
+                            natural: i.naturalWidth / i.naturalHeight}; })
+        .filter(f => Math.abs(f.shown / f.natural - 1) > tolerance)""", ASPECT_TOLERANCE)
+    return [f"an image is shown distorted (width/height {image['shown']:.2f} instead of {image['natural']:.2f}): "
+            f"{image['src']}" for image in distorted]
 
 
 def _output_problems(page):
