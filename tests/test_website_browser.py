@@ -231,15 +231,3 @@ def test_the_browser_check_fails_when_the_page_is_broken(broken_site, check_brok
     assert any(re.search(expected, problem) for problem in new), \
         f"breaking {what} went unnoticed at {width} width; new problems: {new}"
 
-
-def test_the_cheat_sheet_prints_on_one_a4_page(built_book):
-    """The one-page cheat sheet (issue 12) prints on one A4 sheet, with its formulas typeset."""
-    _, _, site = built_book
-    with website.serve(site) as url, website.browser_page(url) as page:
-        page.goto(f"{url}/chapters/cheat_sheet.html")
-        page.evaluate("() => MathJax.startup.promise")
-        assert page.locator("mjx-container").count() > 10, "the cheat sheet's formulas were not typeset"
-        page.emulate_media(media="print")
-        pdf = page.pdf(format="A4", print_background=True)
-    pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
-    assert pages == 1, f"the cheat sheet prints on {pages} A4 pages"
