@@ -1,11 +1,5 @@
-"""The website as a reader sees it: every page opened in headless Chromium, served from
-127.0.0.1 with every other address blocked, in a desktop window (1280 px) and on a phone
-(390 px, 3x, touch); see tests/website.py for what is checked and the rules' thresholds.
-
-Screenshots of every page go to _build/screenshots/ (chapters/03_x.png at desktop width,
-chapters/03_x.phone.png at phone width, one image pixel per CSS px, solutions opened), with
-report-desktop.txt and report-phone.txt: every problem found, and the display equations that
-are wider than the column and scroll visibly.
+"""The browser check of the website (tests/website.py; every page is checked at desktop and
+phone width by tests/test_website_desktop.py and tests/test_website_phone.py).
 
 Each check is shown to fail on a deliberately broken copy of a page (BREAKAGES): the broken
 copy must produce a problem that matches the check's message and that the unbroken copy does
@@ -30,31 +24,6 @@ pytestmark = [
 ]
 
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-
-
-@pytest.mark.parametrize("width", sorted(website.VIEWPORTS))
-def test_every_page_passes_the_browser_check(built_book, width):
-    returncode, log, site = built_book
-    assert returncode == 0, log[-3000:]
-    pages = website.content_pages(site)
-    assert len(pages) >= 9
-    problems, notes = {}, {}
-    with website.serve(site) as url, website.browser_page(url, width) as page:
-        for relative in pages:
-            found, noted = [], []
-            found = website.check_page(page, url, site, relative, notes=noted,
-                                       screenshot=website.screenshot_path(SCREENSHOTS, relative, width))
-            if found:
-                problems[relative] = found
-            if noted:
-                notes[relative] = noted
-    report = "\n".join(f"{p}:\n  " + "\n  ".join(found) for p, found in problems.items())
-    passing = "\n".join(f"{p}:\n  " + "\n  ".join(noted) for p, noted in notes.items())
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    (SCREENSHOTS / f"report-{width}.txt").write_text(
-        f"Browser check at {width} width: {sum(map(len, problems.values()))} problem(s)\n\n{report}\n\n"
-        f"Passing, for review (wide display equations that scroll visibly):\n{passing}\n", encoding="utf-8")
-    assert not problems, f"at {width} width:\n{report}"
 
 
 # -- negative tests: each check fails on a deliberately broken copy of a page -------------------

@@ -775,3 +775,26 @@ def _accessibility_problems(page):
 def content_pages(site_dir):
     """The site's pages a reader reads: the chapters and the other pages of the book."""
     return sorted(p.relative_to(site_dir).as_posix() for p in (Path(site_dir) / "chapters").glob("*.html"))
+
+
+def check_every_page(site, width, screenshots):
+    """check_page on every content page of ``site`` at ``width``, with a screenshot of each and a
+    report (screenshots/report-<width>.txt). Returns ({page: problems}, the report's text)."""
+    pages = content_pages(site)
+    problems, notes = {}, {}
+    with serve(site) as url, browser_page(url, width) as page:
+        for relative in pages:
+            noted = []
+            found = check_page(page, url, site, relative, notes=noted,
+                               screenshot=screenshot_path(screenshots, relative, width))
+            if found:
+                problems[relative] = found
+            if noted:
+                notes[relative] = noted
+    report = "\n".join(f"{p}:\n  " + "\n  ".join(found) for p, found in problems.items())
+    passing = "\n".join(f"{p}:\n  " + "\n  ".join(noted) for p, noted in notes.items())
+    screenshots.mkdir(parents=True, exist_ok=True)
+    (screenshots / f"report-{width}.txt").write_text(
+        f"Browser check at {width} width: {sum(map(len, problems.values()))} problem(s)\n\n{report}\n\n"
+        f"Passing, for review (wide display equations that scroll visibly):\n{passing}\n", encoding="utf-8")
+    return problems, report
