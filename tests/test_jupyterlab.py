@@ -30,15 +30,43 @@ UNRENDERED = {
     "raw TeX outside math": re.compile(r"\\(?:frac|theta|mathbf|sum|log|mid)\b"),
 }
 RENDERED_MARKDOWN = "Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst')).map(e => e.innerText).join('\\n')"
-# Every code cell executed, the kernel idle: Run All has finished.
+# Run All has finished: the kernel idle and every code cell executed, or a cell failed (JupyterLab
+# then stops running the rest; the test reports the error).
 RUN_ALL_DONE = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
+    if (panel.sessionContext.session.kernel.status !== 'idle') return false;
     const cells = panel.content.model.cells;
+    let executed = 0, pending = 0, failed = false;
     for (let i = 0; i < cells.length; i++) {
         const cell = cells.get(i);
-        if (cell.type === 'code' && cell.executionCount == null) return false;
+        if (cell.type !== 'code') continue;
+        if (cell.executionCount == null) pending++; else executed++;
+        for (let j = 0; j < cell.outputs.length; j++) if (cell.outputs.get(j).type === 'error') failed = true;
     }
-    return panel.sessionContext.session.kernel.status === 'idle';
+    return executed > 0 && (pending === 0 || failed);
+}"""
+RUN_STATE = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.model.cells;
+    let executed = 0, pending = 0;
+    for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type === 'code') { if (cell.executionCount == null) pending++; else executed++; }
+    }
+    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return `${executed} code cells executed, ${pending} not, kernel ${kernel ? kernel.status : 'missing'}`;
+}"""
+FIRST_ERROR = """() => {
+    const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+    for (let i = 0; i < cells.length; i++) {
+        const cell = cells.get(i);
+        if (cell.type !== 'code') continue;
+        for (let j = 0; j < cell.outputs.length; j++) {
+            const output = cell.outputs.get(j).toJSON();
+            if (output.output_type === 'error') return `cell ${i}: ${output.ename}: ${output.evalue}`;
+        }
+    }
+    return null;
 }"""
 FORGET_OUTPUTS = """() => {
     const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
@@ -88,8 +116,10 @@ def lab(tmp_path_factory):
     news = home / "settings" / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True)
     (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no pop-up, no network
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
+    # a JupyterLab of its own: runtime, configuration, settings and workspaces in a fresh folder
+    # (other tests, nbgrader's among them, may write Jupyter configuration while this one runs)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_CONFIG_DIR": str(home / "config"),
+           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
     port, token = _free_port(), "course-test"
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
@@ -112,6 +142,8 @@ def lab(tmp_path_factory):
                     reason="Chromium is not installed: the JupyterLab check of the chapters was SKIPPED")
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapter):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page, url, token = lab
     page.goto(f"{url}/lab/tree/{chapter}?reset&token={token}")
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst", timeout=90_000)
@@ -120,16 +152,22 @@ def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapt
     problems = [f"as opened: {problem}" for problem in unrendered(opened)]
     page.evaluate(FORGET_OUTPUTS)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function(RUN_ALL_DONE, timeout=300_000, polling=1000)
+    try:
+        page.wait_for_function(RUN_ALL_DONE, timeout=300_000, polling=1000)
+    except PlaywrightTimeout:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / chapter.replace(".ipynb", ".timeout.png"))
+        pytest.fail(f"Run All did not finish in 5 minutes: {page.evaluate(RUN_STATE)}")
     time.sleep(2)  # the last Markdown cells render their values
     after_run = page.evaluate(RENDERED_MARKDOWN)
     problems += [f"after Run All: {problem}" for problem in unrendered(after_run)]
     errors = page.evaluate(ERRORS)
+    first_error = page.evaluate(FIRST_ERROR)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer').scrollTop = 0")
     page.screenshot(path=SCREENSHOTS / chapter.replace(".ipynb", ".png"))
     assert len(opened) > 3000 and "Learning objectives" in opened, "the chapter's Markdown did not render"
-    assert errors == 0, f"{errors} cell(s) raised an error in JupyterLab's Run All"
+    assert errors == 0 and first_error is None, f"Run All in JupyterLab stopped on an error: {first_error}"
     assert not problems, "\n".join(sorted(set(problems)))
 
 
