@@ -1,29 +1,11 @@
 """The website as a reader sees it at desktop width (1280 px): every page opened in headless Chromium, served
-from 127.0.0.1 with every other address blocked; see tests/website.py for what is checked and
-the rules' thresholds, and tests/test_website_browser.py for a broken copy of a page failing
-each check. A module per width, so that the two widths can run on the two workers.
-
-Screenshots of every page go to _build/screenshots/ (chapters/03_x.png at desktop width,
-chapters/03_x.phone.png at phone width, one image pixel per CSS px, solutions opened), with
-report-desktop.txt: every problem found, and the display equations that are wider than the
-column and scroll visibly.
-"""
-import pytest
-
+from 127.0.0.1 with every other address blocked (tests/website.py says what is checked;
+tests/test_website_browser.py breaks a copy of a page for each check). Screenshots of every
+page and report-desktop.txt go to _build/screenshots/. One module per width, so that the two
+widths run on the two workers."""
 import website
 from conftest import ROOT
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(website.chromium_path() is None,
-                       reason="Chromium is not installed: the browser check of the website was SKIPPED "
-                              "(install it with `apt-get install chromium`; .ci/run does)"),
-]
+pytestmark = website.browser_check_marks()
 
-
-def test_every_page_passes_the_browser_check_at_desktop_width(built_book):
-    returncode, log, site = built_book
-    assert returncode == 0, log[-3000:]
-    problems, report = website.check_every_page(site, "desktop", ROOT / "_build" / "screenshots")
-    assert len(website.content_pages(site)) >= 9
-    assert not problems, f"at desktop width:\n{report}"
+test_every_page_passes_the_browser_check_at_desktop_width = website.every_page_test("desktop", ROOT)

@@ -798,3 +798,27 @@ def check_every_page(site, width, screenshots):
         f"Browser check at {width} width: {sum(map(len, problems.values()))} problem(s)\n\n{report}\n\n"
         f"Passing, for review (wide display equations that scroll visibly):\n{passing}\n", encoding="utf-8")
     return problems, report
+
+
+
+def browser_check_marks():
+    """slow, and skipped with a message when Chromium is not installed."""
+    import pytest
+
+    return [pytest.mark.slow,
+            pytest.mark.skipif(chromium_path() is None,
+                               reason="Chromium is not installed: the browser check of the website was SKIPPED "
+                                      "(install it with `apt-get install chromium`; .ci/run does)")]
+
+
+def every_page_test(width, root):
+    """The test that every content page passes check_page at ``width`` (one module per width,
+    so that the widths run on different workers)."""
+    def test(built_book):
+        returncode, log, site = built_book
+        assert returncode == 0, log[-3000:]
+        assert len(content_pages(site)) >= 9
+        problems, report = check_every_page(site, width, root / "_build" / "screenshots")
+        assert not problems, f"at {width} width:\n{report}"
+    test.__name__ = f"test_every_page_passes_the_browser_check_at_{width}_width"
+    return test
