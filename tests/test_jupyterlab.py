@@ -30,6 +30,17 @@ UNRENDERED = {
     "raw TeX outside math": re.compile(r"\\(?:frac|theta|mathbf|sum|log|mid)\b"),
 }
 RENDERED_MARKDOWN = "Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst')).map(e => e.innerText).join('\\n')"
+# Every Markdown cell of the notebook rendered (not only those in view: the notebook's windowing
+# is off, but its setting can arrive after the first notebook opens).
+EVERY_MARKDOWN_CELL_RENDERED = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    if (!panel || !panel.content || !panel.content.model) return false;
+    const cells = panel.content.model.cells;
+    let markdown = 0;
+    for (let i = 0; i < cells.length; i++) if (cells.get(i).type === 'markdown') markdown++;
+    const rendered = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst').length;
+    return markdown > 0 && rendered >= markdown;
+}"""
 # Run All has finished: the kernel idle and every code cell executed, or a cell failed (JupyterLab
 # then stops running the rest; the test reports the error).
 RUN_ALL_DONE = """() => {
@@ -147,7 +158,7 @@ def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapt
     page, url, token = lab
     page.goto(f"{url}/lab/tree/{chapter}?reset&token={token}")
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst", timeout=90_000)
-    page.wait_for_function(f"() => ({RENDERED_MARKDOWN}).includes('Learning objectives')", timeout=90_000)
+    page.wait_for_function(EVERY_MARKDOWN_CELL_RENDERED, timeout=90_000)
     opened = page.evaluate(RENDERED_MARKDOWN)
     problems = [f"as opened: {problem}" for problem in unrendered(opened)]
     page.evaluate(FORGET_OUTPUTS)
