@@ -43,6 +43,8 @@ REMOVE_OUTPUT = "remove-output"  # Jupyter Book: the website shows the cell, not
 SOLUTION_START = re.compile(r"^```\{solution-start\}\s+(\S+)")
 SOLUTION_END = re.compile(r"^```\{solution-end\}")
 EXERCISE = re.compile(r"^```\{exercise\}[^\n]*\n:label: (\S+)")
+# the first line of an exercise's body: its level and time, written from exercises.toml by `mark`
+LEVEL_LINE = re.compile(r"^\*(Core|Stretch) · about \d+ minutes\.\*\n\n", re.M)
 COURSE_ID = "em-explained"
 
 
@@ -419,6 +421,27 @@ def mark_for_nbgrader(notebook):
     return notebook
 
 
+def level_line(entry):
+    """``*Core · about 15 minutes.*``: an exercise's level and time, from its exercises.toml entry."""
+    return f"*{entry['level'].capitalize()} · about {int(entry['minutes'])} minutes.*\n\n"
+
+
+def with_level_lines(notebook, table):
+    """Return a copy of ``notebook`` whose exercises each open with their level and time (from
+    ``table``), replacing the line a previous run wrote; idempotent."""
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook["cells"]:
+        match = EXERCISE.match(source(cell)) if cell["cell_type"] == "markdown" else None
+        if match is None:
+            continue
+        entry = table.get(match.group(1), {})
+        if entry.get("level") not in ("core", "stretch") or "minutes" not in entry:
+            raise KeyError(f"exercise {match.group(1)} needs level = \"core\" or \"stretch\" and minutes in {TABLE.name}")
+        head, body = source(cell)[:match.end()] + "\n\n", LEVEL_LINE.sub("", source(cell)[match.end():].lstrip("\n"), count=1)
+        cell["source"] = (head + level_line(entry) + body).splitlines(keepends=True)  # as nbformat stores it
+    return notebook
+
+
 # ---------------------------------------------------------------------------
 # the student website
 # ---------------------------------------------------------------------------
@@ -692,8 +715,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     split = lambda values: [v for value in values or [] for v in value.replace(",", " ").split()] or None  # noqa: E731
     if args.command == "mark":
+        table, _ = load_table()
         for path in chapter_notebooks():
-            write(mark_for_nbgrader(read(path)), path)
+            write(with_level_lines(mark_for_nbgrader(read(path)), table), path)
             print(f"marked {path.name}")
     elif args.command == "student":
         make_student_version(args.out, build=not args.no_build, chapters=split(args.chapters),

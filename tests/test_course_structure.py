@@ -96,6 +96,24 @@ def test_enough_labelled_exercises_each_with_a_gated_solution(chapter):
     assert text.count("```{solution-start}") == text.count("```{solution-end}")
 
 
+def test_every_exercise_says_its_level_and_time_as_the_table_does(chapter):
+    """A student can plan: each exercise opens with "*Core · about 15 minutes.*" (or Stretch),
+    as scripts/exercises.toml gives it (`python scripts/exercises.py mark` writes the line)."""
+    import tomllib
+    table = tomllib.loads((ROOT / "scripts" / "exercises.toml").read_text())
+    _, notebook = chapter
+    exercises = [source(c) for c in notebook["cells"] if c["cell_type"] == "markdown" and c["source"]
+                 and source(c).startswith("```{exercise}")]
+    assert exercises
+    for text in exercises:
+        label = re.search(r":label: (\S+)", text).group(1)
+        entry = table[label]
+        assert entry["level"] in ("core", "stretch") and 0 < entry["minutes"] <= 60, label
+        first_line = text.split(f":label: {label}\n\n", 1)[1].splitlines()[0]
+        assert first_line == f"*{entry['level'].capitalize()} · about {entry['minutes']} minutes.*", (
+            f"{label} opens with {first_line!r}: run `python scripts/exercises.py mark`")
+
+
 def test_solution_code_is_marked_for_nbgrader(chapter):
     _, notebook = chapter
     for cell in code_cells(notebook):
