@@ -20,6 +20,7 @@ __all__ = [
     "GaussianMixtureParams", "e_step", "m_step", "log_likelihood", "predict_proba", "elbo",
     "log_joint", "component_log_densities", "density", "sample", "n_parameters", "bic",
     "fit_gmm", "initial_params", "INIT_STRATEGIES",
+    "SufficientStatistics", "sufficient_statistics", "merge_statistics",
 ]
 
 LOG_2PI = np.log(2 * np.pi)
@@ -490,6 +491,10 @@ def m_step(x, responsibilities, reg_covar=0.0):
 
         π_k = N_k / n,   μ_k = Σ_i γ_ik x_i / N_k,   Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k.
 
+    These are computed from the sufficient statistics N_k, m_k, S_k of x
+    (:func:`sufficient_statistics`), the same functions the chunked fit of :mod:`emlib.scale`
+    combines chunk by chunk (chapter 8): the in-memory M-step is its one-chunk case.
+
     Centre before squaring: the data are first centred at one of their own points c (so
     that x - c is exact and μ_k as precise as the data), and Σ_k is computed from the
     deviations x_i - μ_k, never as E[x xᵀ] - μ μᵀ, which loses every digit the data share
@@ -534,42 +539,162 @@ def m_step(x, responsibilities, reg_covar=0.0):
 
 
 def _m_step(x, responsibilities, reg_covar, data_scale=None):
-    weights, means, covariances = _weighted_moments(x, responsibilities, revive_empty=_has_floor(reg_covar))
+    """Chapter 3's M-step as the one-chunk case of the chunked one (chapter 8): the sufficient
+    statistics of all of x, then the parameters from them (:func:`_params_from_statistics`)."""
+    statistics = _sufficient_statistics(x, responsibilities.T)
+    data_scale = _data_scale(x) if data_scale is None else data_scale
+    return _params_from_statistics(statistics, reg_covar, data_scale, lambda: _data_moments(x))
+
+
+def _params_from_statistics(statistics, reg_covar, data_scale, data_moments):
+    """θ(t+1) from the sufficient statistics (chapter 3's closed form), floored at ``reg_covar``.
+
+    Parameters
+    ----------
+    statistics : SufficientStatistics
+        Of the data centred at their reference point (as :func:`fit_gmm` centres them).
+    reg_covar : float or ndarray of shape (d,)
+        The floor under every variance (eigenvalue), see :func:`m_step`.
+    data_scale : (variances, resolution)
+        Each dimension's variance and rounding noise (:func:`_data_scale`), for the check
+        that no component collapsed.
+    data_moments : callable
+        ``data_moments() -> (mean, covariance)`` of all the data, called only to restart an
+        empty component (see :func:`_weighted_moments`).
+    """
+    weights, means, covariances = _moments(statistics, _has_floor(reg_covar), data_moments)
     covariances = _apply_floor(covariances, reg_covar)
-    _check_not_collapsed(covariances, _data_scale(x) if data_scale is None else data_scale, reg_covar, x)
+    _check_not_collapsed(covariances, data_scale, reg_covar)
     return GaussianMixtureParams(weights, means, covariances)
 
 
-def _weighted_moments(x, responsibilities, revive_empty=False):
-    """π_k = N_k / Σ_j N_j, μ_k and Σ_k (1-D: σ_k²) weighted by the responsibilities (n, K).
+@dataclass(frozen=True)
+class SufficientStatistics:
+    """All the M-step needs from the data and the responsibilities (chapter 3's closed form;
+    chapter 8 derives them): for every component k,
+
+        N_k = Σ_i γ_ik,   m_k = Σ_i γ_ik x_i / N_k,   S_k = Σ_i γ_ik (x_i - m_k)(x_i - m_k)ᵀ,
+
+    so that π_k = N_k / Σ_j N_j, μ_k = m_k and Σ_k = S_k / N_k. The scatter is kept about the
+    weighted mean (never as Σ γ x xᵀ, which loses the digits the data share); the statistics
+    of two parts of the data combine exactly with :func:`merge_statistics`.
+
+    Attributes
+    ----------
+    n_points : int
+        n, the number of data points summarised.
+    totals : ndarray, shape (K,)
+        N_k.
+    means : ndarray, shape (K,) or (K, d)
+        m_k (0 for a component with N_k = 0).
+    scatters : ndarray, shape (K,) or (K, d, d)
+        S_k (1-D: Σ_i γ_ik (x_i - m_k)²); symmetric up to rounding (the M-step symmetrises).
+    """
+
+    n_points: int
+    totals: np.ndarray
+    means: np.ndarray
+    scatters: np.ndarray
+
+
+def sufficient_statistics(x, responsibilities):
+    """The sufficient statistics N_k, m_k, S_k of ``x`` under ``responsibilities`` (chapter 8).
+
+    ``m_step(x, responsibilities)`` is the parameters computed from these statistics (of x
+    centred at its first point); the chunked fit (:mod:`emlib.scale`) computes them chunk by
+    chunk and combines them with :func:`merge_statistics`.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+    responsibilities : array_like, shape (n, K)
+
+    Returns
+    -------
+    SufficientStatistics
+    """
+    x = as_data(x)
+    responsibilities = as_responsibilities(responsibilities, len(x))
+    return _sufficient_statistics(x, np.ascontiguousarray(responsibilities.T))
+
+
+def _sufficient_statistics(x, by_component):
+    """:class:`SufficientStatistics` of x (n,) or (n, d) from the responsibilities as (K, n)."""
+    totals = by_component.sum(axis=1)  # N_k
+    divisors = np.where(totals > 0, totals, 1.0)  # no 0/0 for a component no point belongs to
+    means = (by_component @ x) / (divisors if x.ndim == 1 else divisors[:, None])
+    return SufficientStatistics(len(x), totals, means, _weighted_scatters(x, by_component, means))
+
+
+def merge_statistics(first, second):
+    """The statistics of two parts of the data together, from those of each part (chapter 8).
+
+    The pairwise update of Chan, Golub & LeVeque (1979), per component, with δ = m_b - m_a::
+
+        N = N_a + N_b,   m = m_a + δ N_b / N,   S = S_a + S_b + δ δᵀ N_a N_b / N,
+
+    exact in exact arithmetic, and as precise as the two-pass formula in floating point: it
+    only ever adds scatters about means, never subtracts E[x]² from E[x²]. A part where a
+    component has N = 0 leaves the other part's statistics unchanged.
+
+    Parameters
+    ----------
+    first, second : SufficientStatistics
+
+    Returns
+    -------
+    SufficientStatistics
+    """
+    totals = first.totals + second.totals
+    with np.errstate(invalid="ignore", divide="ignore"):
+        second_share = np.where(totals > 0, second.totals / totals, 0.0)  # N_b / N
+    weight_of_delta = first.totals * second_share  # N_a N_b / N
+    delta = second.means - first.means
+    if delta.ndim == 1:
+        means = first.means + delta * second_share
+        scatters = first.scatters + second.scatters + delta * delta * weight_of_delta
+    else:
+        means = first.means + delta * second_share[:, None]
+        outer = delta[:, :, None] * delta[:, None, :]
+        scatters = first.scatters + second.scatters + outer * weight_of_delta[:, None, None]
+    return SufficientStatistics(first.n_points + second.n_points, totals, means, scatters)
+
+
+def _moments(statistics, revive_empty, data_moments):
+    """π_k = N_k / Σ_j N_j, μ_k = m_k and Σ_k = S_k / N_k (1-D: σ_k²) from the statistics.
 
     An empty component (no point responsible for it: N_k = 0) is reported, or with
     ``revive_empty`` (when a floor ``reg_covar > 0`` is in force) restarted as the data's
-    own Gaussian (their mean and covariance) with the negligible weight ``GHOST_WEIGHT``:
-    Q does not depend on an empty component's mean and covariance, and the weight costs Q
-    about n × 1e-250, so EM still never decreases. No other component is changed.
+    own Gaussian (``data_moments()``: their mean and covariance) with the negligible weight
+    ``GHOST_WEIGHT``: Q does not depend on an empty component's mean and covariance, and the
+    weight costs Q about n × 1e-250, so EM still never decreases. No other component is changed.
     """
-    by_component = responsibilities.T  # (K, n); contiguous rows when it comes from the E-step
-    totals = by_component.sum(axis=1)  # N_k
-    empty = ~(totals >= len(x) * EMPTY_SHARE)
-    if np.any(empty):
-        if not revive_empty:
-            _raise_empty(totals, empty)
-        totals = np.where(empty, 1.0, totals)  # no 0/0 below; overwritten after
-    means = (by_component @ x) / (totals if x.ndim == 1 else totals[:, None])
-    if x.ndim == 1:
-        means, covariances = _weighted_variances(x, by_component, means, totals)
-    else:
-        means, covariances = _weighted_covariances(x, by_component, means, totals)
+    totals = statistics.totals
+    empty = ~(totals >= statistics.n_points * EMPTY_SHARE)
+    if np.any(empty) and not revive_empty:
+        _raise_empty(totals, empty)
+    covariances = _covariances_from_scatters(statistics.scatters, np.where(empty, 1.0, totals))
     if not np.any(empty):
-        return totals / totals.sum(), means, covariances
+        return totals / totals.sum(), statistics.means, covariances
     weights = np.where(empty, GHOST_WEIGHT, totals / totals[~empty].sum())
-    means[empty] = x.mean(axis=0)
-    covariances[empty] = _data_covariance(x)
+    means = statistics.means.copy()
+    means[empty], covariances[empty] = data_moments()
     return weights, means, covariances
 
 
-# The weight of an empty component restarted by the M-step (see _weighted_moments).
+def _weighted_moments(x, responsibilities, revive_empty=False):
+    """π_k, μ_k and Σ_k (1-D: σ_k²) weighted by the responsibilities (n, K): :func:`_moments`
+    of the statistics of x."""
+    statistics = _sufficient_statistics(x, responsibilities.T)
+    return _moments(statistics, revive_empty, lambda: _data_moments(x))
+
+
+def _data_moments(x):
+    """The data's mean and covariance (1-D: variance), for restarting an empty component."""
+    return x.mean(axis=0), _data_covariance(x)
+
+
+# The weight of an empty component restarted by the M-step (see _moments).
 GHOST_WEIGHT = 1e-250
 
 
@@ -584,45 +709,39 @@ def _raise_empty(totals, empty):
         )
 
 
-def _weighted_variances(x, by_component, means, totals):
-    """σ_k² = Σ_i γ_ik (x_i - μ_k)² / N_k for every component, from γ as a (K, n) array.
+def _weighted_scatters(x, by_component, means):
+    """S_k = Σ_i γ_ik (x_i - μ_k)² (1-D, shape (K,)) or Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ (d-D,
+    shape (K, d, d)), from γ as a (K, n) array.
 
-    Centred before squaring: never Σ_i γ_ik x_i² / N_k - μ_k², which cancels away every
+    Centred before squaring: never Σ_i γ_ik x_i² - N_k μ_k², which cancels away every
     digit the data share. (The callers centre x at one of its own points first, so μ_k is
     as exact as the data themselves.)
-
-    Returns
-    -------
-    means, variances : ndarray, shape (K,)
     """
-    variances = np.empty(len(means))
-    deviations = np.empty_like(x)
-    for k, weights in enumerate(by_component):
-        np.subtract(x, means[k], out=deviations)
-        np.square(deviations, out=deviations)
-        variances[k] = weights @ deviations
-    return means, variances / totals
-
-
-def _weighted_covariances(x, by_component, means, totals):
-    """Σ_k = Σ_i γ_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k for every component, from γ as (K, n),
-    centred before squaring as in :func:`_weighted_variances`.
-
-    Returns
-    -------
-    means : ndarray, shape (K, d)
-    covariances : ndarray, shape (K, d, d)
-    """
+    if x.ndim == 1:
+        scatters = np.empty(len(means))
+        deviations = np.empty_like(x)
+        for k, weights in enumerate(by_component):
+            np.subtract(x, means[k], out=deviations)
+            np.square(deviations, out=deviations)
+            scatters[k] = weights @ deviations
+        return scatters
     n_components, d = means.shape
-    covariances = np.empty((n_components, d, d))
+    scatters = np.empty((n_components, d, d))
     by_dimension = np.ascontiguousarray(x.T)  # (d, n): long contiguous rows (see _log_densities_rows)
     deviations, weighted = np.empty_like(by_dimension), np.empty_like(by_dimension)  # reused for every k
     for k, weights in enumerate(by_component):
         np.subtract(by_dimension, means[k][:, None], out=deviations)  # x - μ_k, as (d, n)
         np.multiply(deviations, weights, out=weighted)  # γ_ik (x_i - μ_k)
-        covariance = weighted @ deviations.T / totals[k]
-        covariances[k] = (covariance + covariance.T) / 2  # exact symmetry
-    return means, covariances
+        scatters[k] = weighted @ deviations.T
+    return scatters
+
+
+def _covariances_from_scatters(scatters, totals):
+    """Σ_k = S_k / N_k (1-D: σ_k²), exactly symmetric in d-D."""
+    if scatters.ndim == 1:
+        return scatters / totals
+    covariances = scatters / totals[:, None, None]
+    return (covariances + np.swapaxes(covariances, 1, 2)) / 2
 
 
 def _apply_floor(covariances, reg_covar):
@@ -681,7 +800,7 @@ def _has_floor(reg_covar):
     return bool(reg_covar > 0) if np.ndim(reg_covar) == 0 else bool(np.any(reg_covar > 0))
 
 
-def _check_not_collapsed(covariances, data_scale, reg_covar, x):
+def _check_not_collapsed(covariances, data_scale, reg_covar):
     """Refuse a component whose variance (in some direction) is zero next to the data's in that
     direction (without a floor), or below the rounding noise of the data (with one)."""
     variances, resolution = data_scale
@@ -693,7 +812,7 @@ def _check_not_collapsed(covariances, data_scale, reg_covar, x):
     if relative.min() > threshold:
         return
     k = int(np.argmin(relative > threshold))
-    d = 1 if x.ndim == 1 else x.shape[1]
+    d = 1 if covariances.ndim == 1 else covariances.shape[1]
     what = "variance" if d == 1 else "variance in some direction"
     if floored:
         raise ValueError(
@@ -957,9 +1076,8 @@ def _data_covariance(x):
     ones = np.ones((1, len(x)))
     mean = (ones @ x) / len(x)
     totals = np.array([float(len(x))])
-    if x.ndim == 1:
-        return np.array(_weighted_variances(x, ones, mean, totals)[1][0])
-    return _weighted_covariances(x, ones, mean, totals)[1][0]
+    covariance = _covariances_from_scatters(_weighted_scatters(x, ones, mean), totals)[0]
+    return np.array(covariance) if x.ndim == 1 else covariance
 
 
 def _regularised_params(weights, means, covariances, x, reg_covar):
@@ -972,7 +1090,7 @@ def _regularised_params(weights, means, covariances, x, reg_covar):
         covariances = covariances.copy()
         covariances[degenerate] = _data_covariance(x)
     covariances = _apply_floor(covariances, reg_covar)
-    _check_not_collapsed(covariances, data_scale, reg_covar, x)
+    _check_not_collapsed(covariances, data_scale, reg_covar)
     return GaussianMixtureParams(weights, means, covariances)
 
 
