@@ -586,7 +586,7 @@ def _map_m_step_weights(map_m_step_weights, rng, n_random):
     return len(cases)
 
 
-@_check("ch7-ex3", "incremental_mean_update")
+@_check("ch8-ex2", "incremental_mean_update")
 def _incremental_mean_update(incremental_mean_update, rng, n_random):
     """Check ``incremental_mean_update(mean, new_value, count)`` = mean + (new - mean) / count."""
     hint = ("Write the mean of count values using the mean of the first count - 1 of them.",
@@ -606,3 +606,64 @@ def _incremental_mean_update(incremental_mean_update, rng, n_random):
     vector = _call(incremental_mean_update, np.array([1.0, 2.0]), np.array([3.0, 6.0]), 2)
     _expect_close("incremental_mean_update(array([1., 2.]), array([3., 6.]), 2)", vector, [2.0, 4.0], hint=hint)
     return n_cases + 1
+
+
+# ---------------------------------------------------------------------------
+# chapter 8
+# ---------------------------------------------------------------------------
+
+def _statistics_tuple(x, responsibilities):
+    """(totals, means, scatters) of 1-D x under responsibilities (n, K), by the two-pass formula."""
+    statistics = _gmm_statistics(x, responsibilities)
+    return statistics.totals, statistics.means, statistics.scatters
+
+
+def _gmm_statistics(x, responsibilities):
+    from . import gmm
+    return gmm.sufficient_statistics(x, responsibilities)
+
+
+def _merge_cases(rng, n_random):
+    """Pairs of chunks (x_a, γ_a, x_b, γ_b): a small fixed pair, a component empty in one chunk,
+    heights measured from the centre of the Earth, and random ones."""
+    small_a, small_b = np.array([1.0, 2.0, 3.0]), np.array([10.0, 12.0])
+    gamma_a = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    gamma_b = np.array([[0.25, 0.75], [1.0, 0.0]])
+    empty_a = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])              # component 0 has N = 0 in chunk a
+    heights = np.array([150.2, 171.4, 163.0, 180.9, 158.3])
+    earth = 6.371e8
+    cases = [(small_a, gamma_a, small_b, gamma_b), (small_a, empty_a, small_b, gamma_b),
+             (heights[:3] + earth, _random_responsibilities(rng, 3, 2), heights[3:] + earth,
+              _random_responsibilities(rng, 2, 2))]
+    for _ in range(n_random):
+        k = int(rng.integers(1, 4))
+        offset = float(rng.choice([0.0, 1e3, 1e8]))
+        n_a, n_b = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+        cases.append((np.round(rng.normal(offset, 5.0, n_a), 2), _random_responsibilities(rng, n_a, k),
+                      np.round(rng.normal(offset, 5.0, n_b), 2), _random_responsibilities(rng, n_b, k)))
+    return cases
+
+
+@_check("ch8-ex1", "merge_statistics_1d")
+def _merge_statistics_1d(merge_statistics_1d, rng, n_random):
+    """Check ``merge_statistics_1d(a, b)`` returns the (totals, means, scatters) of both chunks
+    together (chapter 8, eq. 8.3), computed independently from all their rows by two passes."""
+    hint = ("Totals add; the merged mean is the weighted average of the two means; each scatter is "
+            "about its own chunk's mean, so moving both to the merged mean adds a term.",
+            "With δ = m_b - m_a: N = N_a + N_b, m = m_a + δ N_b / N, S = S_a + S_b + δ² N_a N_b / N. "
+            "Do not go through sums of x² (they lose every digit far from 0), and divide only where N > 0.")
+    cases = _merge_cases(rng, n_random)
+    for x_a, gamma_a, x_b, gamma_b in cases:
+        a, b = _statistics_tuple(x_a, gamma_a), _statistics_tuple(x_b, gamma_b)
+        before = [v.copy() for v in a + b]
+        what = _call_text("merge_statistics_1d", tuple(np.round(v, 4) for v in a), tuple(np.round(v, 4) for v in b))
+        got = _call(merge_statistics_1d, a, b)
+        _expect_unchanged(what, np.concatenate(before), np.concatenate(a + b))
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            raise CheckFailed(f"{what} returned {_show(got)}; expected a tuple of three arrays "
+                              f"(totals, means, scatters), each of shape ({len(a[0])},).", hint)
+        totals, means, scatters = _statistics_tuple(np.concatenate([x_a, x_b]), np.concatenate([gamma_a, gamma_b]))
+        _expect_close(f"{what}, its totals", got[0], totals, hint=hint)
+        _expect_close(f"{what}, its means", got[1], means, rtol=1e-12, atol=1e-9, hint=hint)
+        _expect_close(f"{what}, its scatters", got[2], scatters, rtol=1e-6, atol=1e-6, hint=hint)
+    return len(cases)

@@ -92,6 +92,17 @@ def _coin_ignoring_prior(heads, tosses, theta_a, theta_b, prior_a=0.5):
     return a / (a + b)
 
 
+def _merge_through_sums_of_squares(a, b):
+    """The tempting route of chapter 8: add Σγx and Σγx² and subtract at the end (loses every
+    digit for data far from 0, such as heights measured from the centre of the Earth)."""
+    (n_a, m_a, s_a), (n_b, m_b, s_b) = a, b
+    totals = n_a + n_b
+    first = n_a * m_a + n_b * m_b
+    second = (s_a + n_a * m_a**2) + (s_b + n_b * m_b**2)
+    means = np.divide(first, totals, out=np.zeros_like(totals), where=totals > 0)
+    return totals, means, second - totals * means**2
+
+
 WRONG_ANSWERS = {  # a typical mistake for every check
     "ch1-ex2": lambda heights, genders, t: np.mean(np.where(heights >= t, "male", "female") == genders),
     "ch2-ex1": lambda x, w, m, v: sum(wk * np.exp(-(x - mk) ** 2 / (2 * vk)) / np.sqrt(2 * np.pi) / vk
@@ -112,7 +123,8 @@ WRONG_ANSWERS = {  # a typical mistake for every check
     "ch6-ex2": lambda ll, p, n: -2 * ll + p * np.log10(n),
     "ch6-ex3": _coin_ignoring_prior,
     "ch7-ex2": lambda r, alpha: (r.sum(axis=0) + alpha) / (r.sum(axis=0) + alpha).sum(),  # α, not α - 1
-    "ch7-ex3": lambda mean, new, count: mean + (new - mean) / (count + 1),
+    "ch8-ex1": _merge_through_sums_of_squares,
+    "ch8-ex2": lambda mean, new, count: mean + (new - mean) / (count + 1),
 }
 
 

@@ -35,8 +35,8 @@ def chapter_number(path):
     return path.name[:2]
 
 
-def test_there_are_seven_chapters_all_in_the_toc():
-    assert [chapter_number(p) for p in CHAPTERS] == ["01", "02", "03", "04", "05", "06", "07"]
+def test_there_are_eight_chapters_all_in_the_toc():
+    assert [chapter_number(p) for p in CHAPTERS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
     for path in CHAPTERS:
         assert f"chapters/{path.stem}" in TOC
 
