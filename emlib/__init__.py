@@ -14,9 +14,9 @@ Modules: :mod:`emlib.gmm` (Gaussian mixtures), :mod:`emlib.kmeans` (k-means as h
 (the real data), and :mod:`emlib.plotting` (figures and animations; imports matplotlib).
 """
 from . import checks, coins, datasets, gmm, kmeans, linkage
-from .engine import BoundaryEstimateWarning, EMResult, LikelihoodDecreaseWarning, em
+from .engine import BoundaryEstimateWarning, EMResult, LikelihoodDecreaseWarning, Parametrisation, aitken_limit, em
 from .gmm import GaussianMixtureParams, fit_gmm
 
-__all__ = ["em", "EMResult", "LikelihoodDecreaseWarning", "BoundaryEstimateWarning", "GaussianMixtureParams", "fit_gmm",
+__all__ = ["em", "EMResult", "Parametrisation", "aitken_limit", "LikelihoodDecreaseWarning", "BoundaryEstimateWarning", "GaussianMixtureParams", "fit_gmm",
            "gmm", "kmeans", "coins", "linkage", "datasets", "checks"]
 __version__ = "0.1.0"
