@@ -1100,3 +1100,13 @@ def _check_compatible(x, params, name="params"):
             f"x has shape {x.shape} but {name} describes {expected}; the data's dimension and "
             "the means' must agree."
         )
+
+
+# How sure the estimates are (chapter 5): the observed information, standard errors and the
+# bootstrap live in emlib.information and are offered here too, beside the fit they describe.
+from .information import (InformationMatrices, StandardErrors, bootstrap_standard_errors,  # noqa: E402
+                          free_parameters, from_free_parameters, information_matrices, observed_information,
+                          parameter_names, standard_errors)
+
+__all__ += ["observed_information", "standard_errors", "bootstrap_standard_errors", "information_matrices",
+            "free_parameters", "from_free_parameters", "parameter_names", "InformationMatrices", "StandardErrors"]
