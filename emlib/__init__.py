@@ -13,10 +13,10 @@ Modules: :mod:`emlib.gmm` (Gaussian mixtures), :mod:`emlib.kmeans` (k-means as h
 :mod:`emlib.coins` and :mod:`emlib.linkage` (the classic examples), :mod:`emlib.datasets`
 (the real data), and :mod:`emlib.plotting` (figures and animations; imports matplotlib).
 """
-from . import checks, coins, datasets, gmm, kmeans, linkage
-from .engine import BoundaryEstimateWarning, EMResult, LikelihoodDecreaseWarning, em
+from . import checks, coins, datasets, gmm, information, kmeans, linkage
+from .engine import BoundaryEstimateWarning, EMResult, LikelihoodDecreaseWarning, Parametrisation, aitken_limit, em
 from .gmm import GaussianMixtureParams, fit_gmm
 
-__all__ = ["em", "EMResult", "LikelihoodDecreaseWarning", "BoundaryEstimateWarning", "GaussianMixtureParams", "fit_gmm",
-           "gmm", "kmeans", "coins", "linkage", "datasets", "checks"]
+__all__ = ["em", "EMResult", "Parametrisation", "aitken_limit", "LikelihoodDecreaseWarning", "BoundaryEstimateWarning", "GaussianMixtureParams", "fit_gmm",
+           "gmm", "information", "kmeans", "coins", "linkage", "datasets", "checks"]
 __version__ = "0.1.0"

@@ -11,11 +11,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from .engine import BoundaryEstimateWarning, em, report_boundary
+from .engine import BoundaryEstimateWarning, Parametrisation, em, report_boundary
 from .validation import as_float_array
 
 __all__ = ["PAPER_TOSSES", "PAPER_COINS", "PAPER_THETA0", "head_counts", "e_step", "m_step",
-           "log_likelihood", "complete_data_mle", "fit_coins", "BoundaryEstimateWarning"]
+           "log_likelihood", "complete_data_mle", "fit_coins", "BoundaryEstimateWarning", "PARAMETRISATION"]
 
 # Figure 1 of the paper: five sets of ten tosses, and the coin that made each set.
 PAPER_TOSSES = ("HTTTHHTHTH", "HHHHTHHHHH", "HTHHHHHTHH", "HTHTTTHHTT", "THHHTHHHTH")
@@ -205,8 +205,22 @@ def complete_data_mle(tosses=PAPER_TOSSES, coins=PAPER_COINS):
     return np.array([heads[coins == c].sum() / n_tosses[coins == c].sum() for c in ("A", "B")])
 
 
-def fit_coins(tosses=PAPER_TOSSES, theta0=PAPER_THETA0, *, tol=1e-10, max_iter=1000):
+def _thetas_or_none(vector):
+    """(θ_A, θ_B) from a vector, or None unless both lie in (0, 1) (SQUAREM's extrapolations can leave it)."""
+    theta = np.array(vector, dtype=float)
+    return theta if np.all((theta > 0) & (theta < 1)) else None
+
+
+# (θ_A, θ_B) as a vector and back, for the parameter rule and SQUAREM.
+PARAMETRISATION = Parametrisation(lambda theta: np.array(theta, dtype=float), _thetas_or_none)
+
+
+def fit_coins(tosses=PAPER_TOSSES, theta0=PAPER_THETA0, *, tol=1e-10, max_iter=1000, param_tol=None,
+              aitken_tol=None, accelerate=None):
     """EM for the two coins (the paper's panel b) from ``theta0``.
+
+    ``param_tol``, ``aitken_tol`` (stopping rules; with either, ``tol`` is unused) and
+    ``accelerate="squarem"`` are as in :func:`emlib.em`.
 
     The E-step keeps the responsibilities in log space, so a start such as θ_A = 1e-300
     still moves. An estimate of exactly 0 or 1 (e.g. every toss of a coin's sets was a head)
@@ -220,7 +234,8 @@ def fit_coins(tosses=PAPER_TOSSES, theta0=PAPER_THETA0, *, tol=1e-10, max_iter=1
     """
     counts = head_counts(tosses)
     result = em(counts, _check_theta(theta0, start=True), _log_e_step, _m_step_from_logs, tol=tol,
-                max_iter=max_iter)
+                max_iter=max_iter, param_tol=param_tol, aitken_tol=aitken_tol, parametrisation=PARAMETRISATION,
+                accelerate=accelerate)
     result = replace(result, expectations=np.exp(result.expectations))  # the responsibilities
     on_boundary = [f"θ_{c} = {value:g}" for c, value in zip("AB", result.params) if value in (0.0, 1.0)]
     if not on_boundary:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .engine import em
+from .engine import Parametrisation, em
 from .kmeans import kmeans
 from .validation import (as_data, as_float_array, as_floor, as_generator, as_labels, as_n_components,
                          as_responsibilities)
@@ -19,7 +19,7 @@ from .validation import (as_data, as_float_array, as_floor, as_generator, as_lab
 __all__ = [
     "GaussianMixtureParams", "e_step", "m_step", "log_likelihood", "predict_proba", "elbo",
     "log_joint", "component_log_densities", "density", "sample", "n_parameters", "bic",
-    "fit_gmm", "initial_params", "INIT_STRATEGIES",
+    "fit_gmm", "initial_params", "INIT_STRATEGIES", "parametrisation",
     "SufficientStatistics", "sufficient_statistics", "merge_statistics",
 ]
 
@@ -863,7 +863,7 @@ def bic(x, params):
 # ---------------------------------------------------------------------------
 
 def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_iter=500,
-            reg_covar=1e-6, rng=None):
+            reg_covar=1e-6, rng=None, param_tol=None, aitken_tol=None, accelerate=None):
     """Fit a Gaussian mixture by EM (chapters 3 and 5).
 
     Parameters
@@ -884,8 +884,19 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     n_init : int, default 1
         Number of runs from different random initialisations; the one with the highest
         final log-likelihood is kept. Ignored when ``init`` is a parameter set.
-    tol, max_iter
-        Passed to :func:`emlib.em`.
+    tol, max_iter, param_tol, aitken_tol
+        The stopping rules, passed to :func:`emlib.em`: ``tol`` on the log-likelihood's
+        increase (the default rule), ``param_tol`` on the relative change of the parameter
+        vector of :func:`parametrisation` (weights, means over the data's standard deviations,
+        covariances over its variances: no units, so the rule is the same in cm or m), and
+        ``aitken_tol`` on Aitken's estimate of the log-likelihood still to gain. With
+        ``param_tol`` or ``aitken_tol``, ``tol`` is not used.
+    accelerate : {None, "squarem"}, default None
+        ``"squarem"``: SQUAREM (Varadhan & Roland 2008; :func:`emlib.em`), extrapolating
+        from two EM steps. An extrapolated mixture with a weight <= 0 or a covariance below
+        the floor ``reg_covar`` (or not positive definite) is outside the parameter space and
+        is not used; the log-likelihood of the accepted iterates never decreases, and the
+        fixed points are EM's. ``result.n_e_steps`` counts the E-steps.
     reg_covar : float, or array_like of shape (d,) for d-D data, default 1e-6
         The smallest variance a component may have (in d-D, the smallest eigenvalue of
         its covariance), in the data's units squared: it keeps a component from collapsing
@@ -948,12 +959,90 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     def gmm_m_step(data, responsibilities):
         return _m_step(data, responsibilities, reg_covar, data_scale)
 
+    needs_vector = param_tol is not None or accelerate is not None
+    vectors = parametrisation(z, reg_covar, n_components) if needs_vector else None
     best = None
     for params0 in starts:
-        result = em(z, params0, gmm_e_step, gmm_m_step, tol=tol, max_iter=max_iter)
+        result = em(z, params0, gmm_e_step, gmm_m_step, tol=tol, max_iter=max_iter, param_tol=param_tol,
+                    aitken_tol=aitken_tol, parametrisation=vectors, accelerate=accelerate)
         if best is None or result.log_likelihood > best.log_likelihood:
             best = result
     return _moved_result(best, centre, originals)
+
+
+def parametrisation(x, reg_covar=0.0, n_components=None):
+    """A mixture's parameters as a vector without units, and back (for ``param_tol`` and SQUAREM).
+
+    The vector is (π_1..π_K, μ_k / s for every k, the lower triangle of D⁻¹ Σ_k D⁻¹ for every k)
+    with s the data's standard deviations and D = diag(s): weights, means and covariances on
+    the same scale, so that a relative change and SQUAREM's step length ‖r‖ / ‖w‖ mean the
+    same in any units (the data's own scale, from ``x``).
+
+    ``from_vector`` returns None for a vector outside the parameter space: a weight <= 0, or a
+    covariance not positive definite or with a variance (eigenvalue) below the floor
+    ``reg_covar`` (beyond rounding); weights summing to 1 up to rounding are divided by their sum.
+
+    Parameters
+    ----------
+    x : array_like, shape (n,) or (n, d)
+        The data the mixtures are fitted to (for the scale s).
+    reg_covar : float or array_like of shape (d,)
+        The floor of :func:`m_step`.
+    n_components : int, optional
+        K; if omitted, ``from_vector`` infers it from the vector's length.
+
+    Returns
+    -------
+    emlib.Parametrisation
+    """
+    x = as_data(x)
+    d = _n_features(x)
+    reg_covar = as_floor(reg_covar, d)
+    scale = np.sqrt(_data_scale(x)[0]) * np.ones(d)  # s, shape (d,)
+    rows, columns = np.tril_indices(d)
+    entry_scale = scale[rows] * scale[columns]
+
+    def to_vector(params):
+        means = params.means.reshape(params.n_components, d) / scale
+        covariances = params.covariances.reshape(params.n_components, d, d)[:, rows, columns] / entry_scale
+        return np.concatenate([params.weights, means.ravel(), covariances.ravel()])
+
+    def from_vector(vector):
+        k = n_components or len(vector) // (1 + d + len(rows))
+        weights, means, triangles = np.split(np.asarray(vector, dtype=float), [k, k + k * d])
+        covariances = np.zeros((k, d, d))
+        covariances[:, rows, columns] = triangles.reshape(k, -1) * entry_scale
+        covariances[:, columns, rows] = covariances[:, rows, columns]
+        if not _feasible(weights, covariances, reg_covar):
+            return None
+        means = means.reshape(k, d) * scale
+        shape = (k,) if x.ndim == 1 else (k, d, d)
+        try:
+            return GaussianMixtureParams(weights / weights.sum(), means.reshape(k) if x.ndim == 1 else means,
+                                         covariances.reshape(shape))
+        except ValueError:
+            return None
+
+    return Parametrisation(to_vector, from_vector)
+
+
+# Eigenvalues this far below the floor (relative to the largest) are rounding, not a violation.
+FLOOR_SLACK = 1e-12
+
+
+def _feasible(weights, covariances, reg_covar):
+    """True for weights > 0 summing to 1 (up to 1e-8), and covariances (K, d, d) whose eigenvalues
+    are all at least the floor (up to rounding) and positive."""
+    if not (np.all(np.isfinite(weights)) and np.all(weights > 0) and abs(weights.sum() - 1) <= 1e-8):
+        return False
+    if not np.all(np.isfinite(covariances)):
+        return False
+    root = np.sqrt(np.broadcast_to(np.asarray(reg_covar, dtype=float), covariances.shape[-1:]))
+    scaled = covariances / np.multiply.outer(root, root) if np.all(root > 0) else covariances
+    floor = 1.0 if np.all(root > 0) else 0.0
+    eigenvalues = np.linalg.eigvalsh(scaled)
+    lowest = eigenvalues[:, 0] - (floor - FLOOR_SLACK * np.abs(eigenvalues).max(axis=1))
+    return bool(np.all(lowest >= 0) and np.all(eigenvalues[:, 0] > 0))
 
 
 def _moved_result(result, centre, originals):
@@ -1129,3 +1218,13 @@ def _check_compatible(x, params, name="params"):
             f"x has shape {x.shape} but {name} describes {expected}; the data's dimension and "
             "the means' must agree."
         )
+
+
+# How sure the estimates are (chapter 5): the observed information, standard errors and the
+# bootstrap live in emlib.information and are offered here too, beside the fit they describe.
+from .information import (InformationMatrices, StandardErrors, bootstrap_standard_errors,  # noqa: E402
+                          free_parameters, from_free_parameters, information_matrices, observed_information,
+                          parameter_names, standard_errors)
+
+__all__ += ["observed_information", "standard_errors", "bootstrap_standard_errors", "information_matrices",
+            "free_parameters", "from_free_parameters", "parameter_names", "InformationMatrices", "StandardErrors"]

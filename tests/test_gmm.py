@@ -60,9 +60,11 @@ def positional(function):
 
 def test_the_contracts_names_and_signatures_exist():
     assert positional(emlib.em) == ["data", "params0", "e_step", "m_step"]
-    assert keyword_only(emlib.em) == {"tol", "max_iter", "callback"}
+    stopping_and_acceleration = {"param_tol", "aitken_tol", "accelerate"}  # issue 14
+    assert keyword_only(emlib.em) == {"tol", "max_iter", "callback", "parametrisation"} | stopping_and_acceleration
     assert positional(emlib.fit_gmm) == ["x", "n_components"]
-    assert keyword_only(emlib.fit_gmm) == {"labels", "init", "n_init", "tol", "max_iter", "reg_covar", "rng"}
+    assert keyword_only(emlib.fit_gmm) == {"labels", "init", "n_init", "tol", "max_iter", "reg_covar",
+                                           "rng"} | stopping_and_acceleration
     assert positional(gmm.e_step) == ["x", "params", "labels"]
     assert positional(gmm.m_step) == ["x", "responsibilities", "reg_covar"]
     assert inspect.signature(gmm.m_step).parameters["reg_covar"].default == 0.0
