@@ -430,6 +430,40 @@ def _symmetric_fixed_point(symmetric_fixed_point, rng, n_random):
     return len(cases)
 
 
+def _squarem_expected(theta0, theta1, theta2):
+    """Chapter 4, eq. (4.10): the SQUAREM point, α = -‖r‖/‖v‖ capped at -1."""
+    r = theta1 - theta0
+    v = theta2 - 2 * theta1 + theta0
+    alpha = min(-np.sqrt(np.sum(r**2)) / np.sqrt(np.sum(v**2)), -1.0)
+    return theta0 - 2 * alpha * r + alpha**2 * v
+
+
+@_check("ch4-ex7", "squarem_point")
+def _squarem_point(squarem_point, rng, n_random):
+    """Check ``squarem_point(theta0, theta1, theta2)``: the extrapolation of chapter 4's
+    eq. (4.10), on a geometric sequence (it lands on the limit), vectors, a jump capped at
+    α = -1 (it lands on θ2), and random iterates."""
+    hint = ("r is the first step, v how the step changed; α = -‖r‖/‖v‖ but never above -1.",
+            "r = θ1 - θ0, v = θ2 - 2θ1 + θ0, α = min(-norm(r)/norm(v), -1), "
+            "return θ0 - 2αr + α²v.")
+    geometric = [np.array([3 + 2 * 0.9**t]) for t in range(3)]
+    vectors = [np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.2, 2.9]), np.array([1.8, 2.3, 2.85])]
+    capped = [np.array([0.0, 0.0]), np.array([1.0, 0.0]), np.array([0.0, 3.0])]   # ‖v‖ > ‖r‖: α = -1
+    cases = [geometric, vectors, capped]
+    for _ in range(n_random):
+        d = int(rng.integers(1, 6))
+        start, step = rng.normal(size=d), rng.normal(size=d)
+        rate = rng.uniform(0.3, 0.99, size=d)
+        cases.append([start + step * (1 - rate**t) / (1 - rate) for t in range(3)])
+    for theta0, theta1, theta2 in cases:
+        before = np.concatenate([theta0, theta1, theta2])
+        what = _call_text("squarem_point", theta0.round(4), theta1.round(4), theta2.round(4))
+        got = _call(squarem_point, theta0.copy(), theta1.copy(), theta2.copy())
+        _expect_unchanged(what, before, np.concatenate([theta0, theta1, theta2]))
+        _expect_close(what, got, _squarem_expected(theta0, theta1, theta2), rtol=1e-9, atol=1e-9, hint=hint)
+    return len(cases)
+
+
 # ---------------------------------------------------------------------------
 # chapter 5
 # ---------------------------------------------------------------------------

@@ -116,6 +116,8 @@ WRONG_ANSWERS = {  # a typical mistake for every check
         params.weights, np.array([x[r[:, k] > 0].mean() for k in range(r.shape[1])]), params.covariances),
     "ch4-ex3": lambda x, k: emlib.GaussianMixtureParams(np.full(k, 1 / k), np.full(k, x.mean()),
                                                         np.full(k, x.var(ddof=1))),
+    "ch4-ex7": lambda t0, t1, t2: t0 - 2 * (-np.linalg.norm(t1 - t0) / np.linalg.norm(t2 - 2 * t1 + t0)) * (t1 - t0)
+    + (np.linalg.norm(t1 - t0) / np.linalg.norm(t2 - 2 * t1 + t0)) ** 2 * (t2 - 2 * t1 + t0),  # α not capped at -1
     "ch5-ex1": _in_place_labels,
     "ch5-ex2": lambda p, truth: np.mean(np.where(p >= 0.5, "female", "male") == truth),
     "ch5-ex3": lambda params, grid: float(np.trapezoid(emlib.gmm.density(grid, params), grid)),  # sum, not max
