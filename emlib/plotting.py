@@ -82,7 +82,7 @@ def plot_mixture_1d(x, params, *, ax=None, bins=30, component_names=None, xlabel
     if show_hist:
         ax.hist(x, bins=bins, density=True, color="#BBBBBB", edgecolor="white", label="data")
     grid = _grid(x)
-    names = component_names or [f"component {k}" for k in range(params.n_components)]
+    names = component_names or [f"component {k + 1}" for k in range(params.n_components)]  # counted from 1, as in the text
     component_densities = np.exp(gmm.log_joint(grid, params))
     for k in range(params.n_components):
         ax.plot(grid, component_densities[:, k], color=COLOURS[k % len(COLOURS)], lw=2,
@@ -90,7 +90,9 @@ def plot_mixture_1d(x, params, *, ax=None, bins=30, component_names=None, xlabel
     ax.plot(grid, component_densities.sum(axis=1), color=TOTAL_COLOUR, lw=1.5, ls="--", label="mixture")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("density")
-    ax.legend(frameon=False, fontsize="small")
+    top = max(patch.get_height() for patch in ax.patches) if show_hist and ax.patches else 0.0
+    ax.set_ylim(0, 1.6 * max(top, component_densities.sum(axis=1).max()))  # head room for the legend
+    ax.legend(frameon=False, fontsize="small", loc="upper left")
     return ax
 
 
@@ -164,7 +166,8 @@ def plot_soft_histogram(x, responsibilities, *, ax=None, bins=30, component_name
         bottom += soft_counts
     ax.set_xlabel(xlabel)
     ax.set_ylabel("number of points (soft counts)")
-    ax.legend(frameon=False, fontsize="small")
+    ax.set_ylim(0, 1.3 * bottom.max())  # head room, so that the legend covers no bar
+    ax.legend(frameon=False, fontsize="small", loc="upper right")
     return ax
 
 

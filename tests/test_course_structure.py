@@ -3,6 +3,8 @@
 These checks read the committed notebooks (nbval, run by the same `pytest`, re-executes
 them and compares their outputs).
 """
+import ast
+import builtins
 import json
 import re
 from pathlib import Path
@@ -193,3 +195,36 @@ def test_stored_outputs_come_from_restart_and_run_all(chapter):
 def test_notebook_is_light(chapter):
     path, _ = chapter
     assert path.stat().st_size < 3_000_000
+
+
+def _names(code):
+    """(names a cell defines, names it reads), from its syntax tree (IPython magics skipped)."""
+    tree = ast.parse("\n".join(line for line in code.splitlines() if not line.startswith(("%", "!"))))
+    defined, read = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    return defined, read
+
+
+def test_shown_code_reads_only_names_that_shown_code_defines(chapter):
+    """A reader who runs only the code on the page (hidden verification cells left out) can
+    follow it: no shown cell reads a variable that only a hidden cell defines."""
+    path, notebook = chapter
+    shown, problems = set(dir(builtins)), []
+    for number, cell in enumerate(code_cells(notebook)):
+        defined, read = _names(source(cell))
+        if "remove-cell" in cell.get("metadata", {}).get("tags", []):
+            continue
+        if read - shown - defined:
+            problems.append(f"code cell {number}: {sorted(read - shown - defined)}")
+        shown |= defined
+    assert not problems, f"{path.name}: shown code reads names defined only off the page: {problems}"
