@@ -147,6 +147,21 @@ def test_chunked_fit_from_a_given_start_and_from_random_points_equals_the_in_mem
     np.testing.assert_allclose(chunked.expectations.totals.sum(), len(x), rtol=1e-12)
 
 
+def test_the_reg_covar_floor_holds_a_collapsing_component_as_in_memory(client, tmp_path):
+    rng = np.random.default_rng(172)
+    x1 = np.concatenate([rng.normal(0.0, 1.0, 1000), np.full(40, 6.0)])  # 40 identical points: a spike
+    start1 = emlib.GaussianMixtureParams([0.9, 0.1], [0.0, 6.0], [1.0, 1.0])
+    x2 = np.column_stack([x1, np.where(x1 == 6.0, 2.0, rng.normal(size=len(x1)))]) * [1.0, 100.0]
+    start2 = emlib.GaussianMixtureParams([0.9, 0.1], [[0.0, 0.0], [6.0, 200.0]], [np.diag([1.0, 1e4])] * 2)
+    for x, start, floor in ((x1, start1, 0.05), (x2, start2, np.array([0.05, 500.0]))):  # one floor per dimension in 2-D
+        in_memory = emlib.fit_gmm(x, 2, init=start, reg_covar=floor)
+        spike = np.atleast_2d(in_memory.params.covariances[1])
+        assert np.allclose(np.diag(spike), floor, rtol=1e-12)  # the floor is what holds the spike
+        chunked = emlib.scale.fit_gmm(on_disk(x, tmp_path / f"x{x.ndim}", 260), 2, init=start, reg_covar=floor,
+                                      progress=False)
+        assert_same_fit(chunked, in_memory, x)
+
+
 def test_semi_supervised_labels_may_be_a_numpy_array(client, tmp_path):
     rng = np.random.default_rng(162)
     x, truth = mixture(rng, 2000, 0)
