@@ -65,10 +65,10 @@ def load_average():
 
 
 def true_mixture(d, k):
-    """The mixture the data are drawn from: K components, means 3 apart, unit-ish covariances."""
+    """The mixture the data are drawn from: K components, means about 3 apart, unit-ish covariances."""
     rng = np.random.default_rng(2026)
     dim = max(d, 1)
-    means = rng.normal(scale=3.0, size=(k, dim))
+    means = rng.normal(scale=3.0 / np.sqrt(dim), size=(k, dim))
     scales = rng.uniform(0.5, 1.5, size=(k, dim))
     return means, scales
 
@@ -118,8 +118,25 @@ def peak_rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def rough_start(d, k):
+    """The same rough θ(0) for both fits (as bench_gmm.py's): equal weights, K rows of the first
+    chunk as means, that chunk's covariance for every component; EM climbs from it for many
+    iterations, so that every timed iteration is a full one."""
+    sample = make_chunk(0, 10_000, d, k, np.float64)
+    means = sample[np.random.default_rng(1).choice(len(sample), size=k, replace=False)]
+    spread = sample.var() if d == 0 else np.cov(sample, rowvar=False)
+    return emlib.GaussianMixtureParams(np.full(k, 1 / k), means, np.repeat(np.asarray(spread)[None], k, axis=0))
+
+
+def cpu_seconds():
+    """The CPU time this process has used so far (user + system), in seconds."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def chunked_fit(x, k, iterations, memory_limit, n_workers):
-    """The chunked fit on a fresh cluster: (first pass and θ(0) in s, seconds per iteration, result,
+    """The chunked fit on a fresh cluster: (first pass and θ(0) in s, seconds per iteration, CPU
+    seconds per iteration of all processes (workers, and the client with the scheduler), result,
     peak memory of every worker)."""
     cluster = distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                        dashboard_address=None, memory_limit=memory_limit)
@@ -127,38 +144,46 @@ def chunked_fit(x, k, iterations, memory_limit, n_workers):
     try:
         stamps = []
         start = time.perf_counter()
-        result = emlib.scale.fit_gmm(x, k, rng=0, tol=0.0, max_iter=iterations, reg_covar=1e-6,
-                                     progress=_stamping(stamps))
+        d = 0 if x.ndim == 1 else x.shape[1]
+        result = emlib.scale.fit_gmm(x, k, init=rough_start(d, k), rng=0, tol=0.0, max_iter=iterations,
+                                     reg_covar=1e-6, progress=_stamping(stamps, client))
         print(file=sys.stderr)
-        first = stamps[0] - start
-        per_iteration = statistics.median(np.diff(stamps)[1:] if len(stamps) > 2 else np.diff(stamps))
+        walls, cpus = np.array(stamps).T
+        first = walls[0] - start
+        per_iteration = statistics.median(np.diff(walls))
+        cpu_per_iteration = statistics.median(np.diff(cpus))
         workers = sorted(client.run(peak_rss).values())
-        return first, per_iteration, result, workers
+        return first, per_iteration, cpu_per_iteration, result, workers
     finally:
         client.close()
         cluster.close()
 
 
-def _stamping(stamps):
+def _stamping(stamps, client):
+    """A progress callable that shows the progress line and records, after every iterate, the
+    time and the CPU seconds used so far by the workers and by this process (client, scheduler)."""
     show, _ = emlib.scale._progress_line(0.0, sys.stderr)
 
     def stamp(iteration, params, log_likelihood):
-        stamps.append(time.perf_counter())
+        stamps.append((time.perf_counter(), sum(client.run(cpu_seconds).values()) + cpu_seconds()))
         show(iteration, params, log_likelihood)
     return stamp
 
 
 def in_memory_seconds_per_iteration(d, k, n_rows, iterations):
-    """In-memory emlib on n_rows (one BLAS thread: one core): (fit with 1 + iterations) - (fit with 1)."""
+    """In-memory emlib on n_rows with one BLAS thread (one core): the median time and CPU time
+    per iteration of emlib.fit_gmm's own loop (emlib.em with its E-step and M-step on the
+    centred data, as fit_gmm runs it), from the same start as the chunked fit."""
     x = np.concatenate([make_chunk(i, rows, d, k, np.float64) for i, rows in enumerate(chunk_sizes(n_rows, 1_000_000))])
-    params0 = emlib.fit_gmm(x[:100_000], k, rng=0, max_iter=0).params  # k-means on a sample, as the chunked fit
-    times = {}
+    z = x - x[0]
+    data_scale = emlib.gmm._data_scale(z)
+    stamps = []
     with threadpool_limits(1):
-        for n_iter in (1, 1 + iterations):
-            start = time.perf_counter()
-            emlib.fit_gmm(x, k, init=params0, tol=0.0, max_iter=n_iter, reg_covar=1e-6)
-            times[n_iter] = time.perf_counter() - start
-    return (times[1 + iterations] - times[1]) / iterations
+        emlib.em(z, emlib.gmm._moved(rough_start(d, k), -x[0]), lambda data, params: emlib.gmm._e_step(data, params, None),
+                 lambda data, responsibilities: emlib.gmm._m_step(data, responsibilities, 1e-6, data_scale),
+                 tol=0.0, max_iter=iterations, callback=lambda *_: stamps.append((time.perf_counter(), cpu_seconds())))
+    walls, cpus = np.array(stamps).T
+    return statistics.median(np.diff(walls)), statistics.median(np.diff(cpus))
 
 
 def free_bytes(folder):
@@ -194,31 +219,35 @@ def main():
         with distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                       dashboard_address=None) as cluster, distributed.Client(cluster):
             x = stored_data(args.folder / name, d, k, n_rows, chunk_rows, dtype)
-        first, per_iteration, result, workers = chunked_fit(x, k, args.iterations, args.memory_limit, args.workers)
+        first, per_iteration, cpu, result, workers = chunked_fit(x, k, args.iterations, args.memory_limit, args.workers)
         chunk_bytes = chunk_rows * max(d, 1) * 8
         rows.append([name, k, n_rows, x.nbytes, chunk_bytes, first, per_iteration, n_rows / per_iteration / args.workers,
-                     None, None, peak_rss(), workers])
+                     n_rows / cpu, None, None, None, peak_rss(), workers])
         print(f"  log-likelihood after {result.n_iter} iterations: {result.log_likelihood:.6g}; {load_average()}")
     print("\nin-memory emlib, one thread:")
     for row, (name, d, k, _, _, memory_rows) in zip(rows, chosen):
-        row[8] = min(memory_rows, row[2])
-        row[9] = row[8] / in_memory_seconds_per_iteration(d, k, row[8], args.iterations)
-        print(f"  {name}: {row[9]:,.0f} rows/s on {row[8]:,} rows; {load_average()}")
+        row[9] = min(memory_rows, row[2])
+        wall, cpu = in_memory_seconds_per_iteration(d, k, row[9], args.iterations)
+        row[10], row[11] = row[9] / wall, row[9] / cpu
+        print(f"  {name}: {row[10]:,.0f} rows/s ({row[11]:,.0f} per CPU second) on {row[9]:,} rows; {load_average()}")
     print()
     print_table(rows)
 
 
 def print_table(rows):
-    print(f"{'case':<6}{'rows':>13}{'on disk':>11}{'chunk':>9}{'1st pass s':>11}{'s/iter':>8}"
-          f"{'rows/s/core':>13}{'in-memory rows/s/core':>23}{'ratio':>7}{'client peak':>13}{'worker peaks':>22}")
-    for (name, k, n_rows, nbytes, chunk_bytes, first, per_iteration, throughput, memory_rows, memory_throughput,
-         client_peak, workers) in rows:
-        in_memory = f"{memory_throughput:,.0f} (n={memory_rows:.0e})"
-        print(f"{name:<6}{n_rows:>13,}{bytes_text(nbytes):>11}{bytes_text(chunk_bytes):>9}{first:>11.1f}"
-              f"{per_iteration:>8.2f}{throughput:>13,.0f}{in_memory:>23}{throughput / memory_throughput:>6.0%} "
-              f"{bytes_text(client_peak):>12}{', '.join(bytes_text(w) for w in workers):>22}")
-    print("\nrows/s/core: rows per second per worker process (one thread each) in one EM iteration; in-memory:")
-    print("emlib.fit_gmm on the in-memory size shown, with one BLAS thread. Peaks: maxrss of the process.")
+    print(f"{'case':<6}{'rows':>13}{'on disk':>11}{'chunk':>9}{'1st pass':>9}{'s/iter':>8}"
+          f"{'rows/s/core':>13}{'rows/cpu-s':>12}{'in memory: n':>14}{'rows/s':>12}{'rows/cpu-s':>12}"
+          f"{'ratio wall':>11}{'ratio cpu':>10}{'client peak':>13}{'worker peaks':>22}")
+    for (name, k, n_rows, nbytes, chunk_bytes, first, per_iteration, throughput, per_cpu, memory_rows,
+         memory_throughput, memory_per_cpu, client_peak, workers) in rows:
+        print(f"{name:<6}{n_rows:>13,}{bytes_text(nbytes):>11}{bytes_text(chunk_bytes):>9}{first:>8.1f}s"
+              f"{per_iteration:>8.2f}{throughput:>13,.0f}{per_cpu:>12,.0f}{memory_rows:>14,}{memory_throughput:>12,.0f}"
+              f"{memory_per_cpu:>12,.0f}{throughput / memory_throughput:>11.0%}{per_cpu / memory_per_cpu:>10.0%}"
+              f"{bytes_text(client_peak):>13}{', '.join(bytes_text(w) for w in workers):>22}")
+    print("\nrows/s/core: rows per second and per worker process (one thread each) in one EM iteration (median);")
+    print("rows/cpu-s: rows per CPU second of all the processes (workers, and the client with the scheduler),")
+    print("which other programs on the machine do not change much. In memory: emlib.fit_gmm's loop on the size")
+    print("shown, one BLAS thread. Peaks: maxrss of each process (the chunk's size bounds the workers').")
 
 
 if __name__ == "__main__":
