@@ -55,7 +55,6 @@ QUICK_ROWS = 10_000_000
 
 
 def machine():
-    import sklearn  # noqa: F401  (for the version only)
     return (f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"NumPy {np.__version__}, Dask {dask.__version__}, distributed {distributed.__version__}")
 

@@ -82,16 +82,6 @@ def assert_same_fit(chunked, in_memory, x, rtol=RTOL):
     assert chunked.params is chunked.trace[-1 if chunked.stop_reason != "likelihood_decreased" else -2][0]
 
 
-def largest_relative_difference(chunked, in_memory):
-    worst = 0.0
-    for (p, p_ll), (q, q_ll) in zip(chunked.trace, in_memory.trace):
-        for a, b in ((p.weights, q.weights), (p.means - q.means[0], q.means - q.means[0]),
-                     (p.covariances, q.covariances)):
-            worst = max(worst, float(np.max(np.abs(a - b)) / np.max(np.abs(b))))
-        worst = max(worst, abs(p_ll - q_ll) / abs(q_ll))
-    return worst
-
-
 def bits(result):
     return [(p.weights.tobytes(), p.means.tobytes(), p.covariances.tobytes(), ll) for p, ll in result.trace]
 
