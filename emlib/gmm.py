@@ -635,7 +635,10 @@ def merge_statistics(first, second):
 
     exact in exact arithmetic, and as precise as the two-pass formula in floating point: it
     only ever adds scatters about means, never subtracts E[x]² from E[x²]. A part where a
-    component has N = 0 leaves the other part's statistics unchanged.
+    component has N = 0 leaves the other part's statistics unchanged. As everywhere in emlib,
+    centre the data at a reference point first (one of their own rows): the parts' means are
+    then as exact as the data, and so is δ; on data far from 0 left uncentred, δ would carry
+    the rounding of the means, about ε |x|.
 
     Parameters
     ----------

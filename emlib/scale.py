@@ -163,7 +163,7 @@ def e_step(x, params, labels=None):
     Returns
     -------
     statistics : SufficientStatistics
-        Of x as given (not centred).
+        Of x as given (computed about its first row, then moved back).
     log_likelihood : float
     """
     _check_chunked_data(x)
@@ -173,8 +173,17 @@ def e_step(x, params, labels=None):
     label_blocks = _label_blocks(labels, x, params.n_components)
     checked_labels = [None if block is None else dask.delayed(_checked_labels)(block, params.n_components)
                       for block in label_blocks]
-    chunks = _Chunks(list(x.to_delayed().ravel()), checked_labels, 0.0, _first_rows(x))
-    return _chunked_e_step(chunks, params)
+    centre = _reference_point(x)  # centre before squaring, as emlib.gmm.m_step does
+    chunks = _Chunks(list(x.to_delayed().ravel()), checked_labels, centre, _first_rows(x))
+    statistics, log_likelihood = _chunked_e_step(chunks, gmm._moved(params, -centre))
+    return replace(statistics, means=statistics.means + centre), log_likelihood
+
+
+def _reference_point(x):
+    """The first row of x, as float64: the point every chunk is centred at before squaring
+    (as emlib.gmm centres in-memory data), so that the chunks' means, and the differences of
+    means that :func:`emlib.gmm.merge_statistics` adds up, keep every digit of the data."""
+    return np.array(x[0].compute(), dtype=np.float64)
 
 
 def _checked_labels(labels, n_components):
@@ -468,6 +477,7 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     _check_chunked_data(x)
     reg_covar = as_floor(reg_covar, 1 if x.ndim == 1 else x.shape[1])
     _check_fit_settings(n_components, n_init, init, x, sample_size)
+    _check_progress(progress)
     label_blocks = _label_blocks(labels, x, n_components)
     strategy = None if isinstance(init, GaussianMixtureParams) else (
         init if init is not None else ("labels" if labels is not None else "kmeans"))
@@ -475,7 +485,7 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
         raise ValueError('init="labels" needs labels; pass labels=... or another init.')
     rng = as_generator(rng)
     # centre before squaring, as emlib.fit_gmm does: EM runs on z = x - c, c the first row
-    centre = np.array(x[0].compute(), dtype=np.float64)
+    centre = _reference_point(x)
     sample_positions = _sample_positions(x.shape[0], sample_size, rng)
     survey = _survey(x, label_blocks, centre, sample_positions, n_components)
     chunks = _Chunks(list(x.to_delayed().ravel()), label_blocks, centre, _first_rows(x))
@@ -518,14 +528,17 @@ def _starts(init, strategy, survey, n_components, n_init, reg_covar, centre, rng
     return starts, {}
 
 
+def _check_progress(progress):
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        raise ValueError(f"progress must be None, True, False or a callable, got {progress!r}.")
+
+
 def _progress(progress, centre):
     """The engine's callback for ``progress`` and a function that ends the progress line."""
     if callable(progress) and not isinstance(progress, bool):
         def call(iteration, params, log_likelihood):
             progress(iteration, gmm._moved(params, centre), log_likelihood)
         return call, lambda: None
-    if progress is not None and not isinstance(progress, bool):
-        raise ValueError(f"progress must be None, True, False or a callable, got {progress!r}.")
     if progress is False:
         return None, lambda: None
     return _progress_line(PROGRESS_AFTER_SECONDS if progress is None else 0.0, sys.stderr)
