@@ -15,8 +15,8 @@ precisions_init). All fits use reg_covar=0: emlib floors variances where scikit-
 reg_covar to them, so with reg_covar > 0 they would solve slightly different problems.
 
 The slow set is where EM is slow: chapter 4's nudged symmetric start on Edmond's register,
-two heavily overlapping 1-D components (n = 10^5), Old Faithful with K = 3 (from
-emlib.fit_gmm's own k-means start), and 10-D with K = 5 overlapping components. The fast set
+two heavily overlapping 1-D components (n = 10^5), Old Faithful with K = 3, and 10-D with
+K = 5 overlapping components (both from emlib.fit_gmm's own k-means start). The fast set
 has well-separated mixtures, where EM needs few iterations and acceleration has little to win.
 
 Printed: the machine, the load, the E-steps of each emlib fit, medians of wall times over
@@ -65,13 +65,12 @@ def old_faithful_k3():
 
 
 def overlapping_10d(rng, n=10_000, k=5, d=10):
-    """K = 5 unit-covariance components in 10-D with means 2.2 apart on average (N(0, 0.5² I));
-    start: K data points as means, the data's covariance, equal weights."""
+    """K = 5 unit-covariance components in 10-D with means 2.2 apart on average (N(0, 0.5² I)),
+    from emlib.fit_gmm's own k-means start (rng=0). (From random data points as means, plain EM
+    and SQUAREM can end on different local maxima of this multimodal likelihood.)"""
     means = rng.normal(scale=0.5, size=(k, d))
     x = means[rng.integers(k, size=n)] + rng.normal(size=(n, d))
-    start = x[rng.choice(n, size=k, replace=False)]
-    covariance = np.cov(x, rowvar=False, bias=True)
-    return x, emlib.GaussianMixtureParams(np.full(k, 1 / k), start, np.repeat(covariance[None], k, axis=0))
+    return x, emlib.gmm.initial_params(x, k, "kmeans", reg_covar=0.0, rng=0)
 
 
 def separated(rng, d, n, k):
@@ -157,11 +156,14 @@ def print_row(row):
 
 
 def main():
+    global PARAM_TOL
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="repetitions of each emlib fit (median)")
+    parser.add_argument("--param-tol", type=float, default=PARAM_TOL, help="the parameter rule's tolerance")
     parser.add_argument("--sklearn-repeats", type=int, default=1,
                         help="repetitions of each scikit-learn fit (median; 0 skips scikit-learn)")
     args = parser.parse_args()
+    PARAM_TOL = args.param_tol
     rng = np.random.default_rng(2026)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"NumPy {np.__version__}, scikit-learn {__import__('sklearn').__version__}")
