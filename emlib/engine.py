@@ -293,8 +293,7 @@ def _stopping_rules(tol, param_tol, aitken_tol, parametrisation):
 
 
 def _check_accelerate(accelerate, parametrisation):
-    if not any(accelerate is option or accelerate == option for option in ACCELERATIONS if option is not None) \
-            and accelerate is not None:
+    if accelerate is not None and not (isinstance(accelerate, str) and accelerate in ACCELERATIONS):
         raise ValueError(f"accelerate must be None (plain EM) or 'squarem', got {accelerate!r}.")
     if accelerate is not None and parametrisation is None:
         raise ValueError("accelerate='squarem' needs the parameters as a vector: pass "
