@@ -79,6 +79,24 @@ def test_observed_information_is_minus_the_finite_difference_hessian_at_the_mle(
     np.testing.assert_allclose(free_errors, errors_by_differences[k_minus_1:], rtol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["1-D semi-supervised", "2-D"])
+def test_louis_identity_holds_away_from_the_maximum_too(name):
+    """Away from the MLE the weighted deviations Σ γ (x - μ) are not 0, so every term counts."""
+    x, k, labels = CASES[name]
+    params = mle(x, k, labels)
+    point = gmm.free_parameters(params)
+    moved = point + 0.2 * np.sqrt(np.diag(np.linalg.inv(gmm.observed_information(x, params, labels))))
+    elsewhere = gmm.from_free_parameters(moved, params)
+    information = gmm.observed_information(x, elsewhere, labels)
+    steps = 1e-3 * np.sqrt(np.abs(np.diag(np.linalg.inv(information))))
+
+    def log_likelihood(vector):
+        return gmm.log_likelihood(x, gmm.from_free_parameters(vector, params), labels)
+
+    hessian = finite_difference_hessian(log_likelihood, moved, steps)
+    assert np.abs(-hessian - information).max() <= 1e-5 * np.abs(information).max()
+
+
 def _vech(covariances, params):
     d = params.n_features
     rows, columns = np.tril_indices(d)
@@ -165,6 +183,24 @@ def test_parametric_bootstrap_agrees_with_louis_within_its_monte_carlo_error():
         allowed = 4 / np.sqrt(2 * (n_boot - 1))
         for field in ("weights", "means", "covariances"):
             np.testing.assert_allclose(getattr(bootstrap, field), getattr(louis, field), rtol=allowed)
+
+
+def test_bootstrap_keeps_the_labelled_rows_labelled():
+    """Overlapping components, 90 % of the labels known: the labels carry most of the information,
+    and the bootstrap must draw its labels for the same rows to agree with Louis' errors."""
+    rng = np.random.default_rng(4)
+    n, n_boot = 2000, 200
+    z = (rng.random(n) < 0.5).astype(int)
+    x = np.where(z == 0, rng.normal(0.0, 1.0, n), rng.normal(2.0, 1.0, n))
+    labels = np.where(rng.random(n) < 0.9, z, -1)
+    params = mle(x, 2, labels)
+    louis = gmm.standard_errors(x, params, labels)
+    without_labels = gmm.standard_errors(x, mle(x, 2), None)
+    assert np.all(without_labels.means > 1.5 * louis.means)  # the labels matter here
+    bootstrap = gmm.bootstrap_standard_errors(x, params, n_boot, rng, labels=labels, reg_covar=0.0)
+    allowed = 4 / np.sqrt(2 * (n_boot - 1))
+    for field in ("weights", "means", "covariances"):
+        np.testing.assert_allclose(getattr(bootstrap, field), getattr(louis, field), rtol=allowed)
 
 
 def test_standard_errors_have_the_shapes_of_the_parameters():
