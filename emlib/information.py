@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gmm import GaussianMixtureParams, _check_compatible, _e_step, fit_gmm, sample
-from .validation import as_data, as_generator, as_labels
+from .gmm import GaussianMixtureParams, _checked_inputs, _e_step, fit_gmm, sample
+from .validation import as_generator
 
 __all__ = ["free_parameters", "from_free_parameters", "parameter_names", "information_matrices",
            "observed_information", "standard_errors", "bootstrap_standard_errors", "InformationMatrices",
@@ -145,7 +145,7 @@ def information_matrices(x, params, labels=None):
     InformationMatrices
         (P, P) matrices in the order of :func:`free_parameters`.
     """
-    x, labels = _checked(x, params, labels)
+    x, labels = _checked_inputs(x, params, labels)
     responsibilities, _ = _e_step(x, params, labels)
     complete = _complete_information(x, params, responsibilities)
     missing = _missing_information(x, params, responsibilities)
@@ -208,7 +208,7 @@ def bootstrap_standard_errors(x, params, n_boot, rng, labels=None, *, reg_covar=
     StandardErrors
         The replicates' standard deviations (ddof=1).
     """
-    x, labels = _checked(x, params, labels)
+    x, labels = _checked_inputs(x, params, labels)
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
         raise ValueError(f"n_boot must be a whole number >= 2, got {n_boot!r}; e.g. n_boot=200.")
     rng = as_generator(rng)
@@ -229,14 +229,6 @@ def _bootstrap_replicate(params, n, labelled, rng, reg_covar, param_tol, max_ite
 # ---------------------------------------------------------------------------
 # the closed forms
 # ---------------------------------------------------------------------------
-
-def _checked(x, params, labels):
-    x = as_data(x)
-    _check_compatible(x, params)
-    if labels is not None:
-        labels = as_labels(labels, len(x), params.n_components)
-    return x, labels
-
 
 def _inverse(information, name):
     """The inverse of a symmetric positive-definite information matrix, or a ValueError."""
