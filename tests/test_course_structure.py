@@ -228,3 +228,22 @@ def test_shown_code_reads_only_names_that_shown_code_defines(chapter):
             problems.append(f"code cell {number}: {sorted(read - shown - defined)}")
         shown |= defined
     assert not problems, f"{path.name}: shown code reads names defined only off the page: {problems}"
+
+
+def _verifies(code):
+    """The verification statements in a cell: `assert`s and `np.testing` calls, as line numbers."""
+    tree = ast.parse("\n".join(line for line in code.splitlines() if not line.startswith(("%", "!"))))
+    lines = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    lines += [node.lineno for node in ast.walk(tree)
+              if isinstance(node, ast.Attribute) and node.attr == "testing"]
+    return sorted(set(lines))
+
+
+def test_verification_stays_off_the_page(chapter):
+    """Asserts and agreement checks run under nbval in hidden cells; a shown cell teaches."""
+    path, notebook = chapter
+    problems = [f"code cell {number}, line {line}: {source(cell).splitlines()[line - 1].strip()}"
+                for number, cell in enumerate(code_cells(notebook))
+                if "remove-cell" not in cell.get("metadata", {}).get("tags", [])
+                for line in _verifies(source(cell))]
+    assert not problems, f"{path.name}: shown cells verify instead of teach: {problems}"

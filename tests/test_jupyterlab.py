@@ -45,7 +45,8 @@ EVERY_MARKDOWN_CELL_RENDERED = """() => {
 # then stops running the rest; the test reports the error).
 RUN_ALL_DONE = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
-    if (panel.sessionContext.session.kernel.status !== 'idle') return false;
+    const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
+    if (!kernel || kernel.status !== 'idle') return false;
     const cells = panel.content.model.cells;
     let executed = 0, pending = 0, failed = false;
     for (let i = 0; i < cells.length; i++) {
@@ -85,6 +86,13 @@ FORGET_OUTPUTS = """() => {
         const cell = cells.get(i);
         if (cell.type === 'code') { cell.executionCount = null; cell.outputs.clear(); }
     }
+}"""
+# The chapter's kernel has started and waits: Run All before that is a race (the session may
+# still have no kernel when the first poll looks at it).
+KERNEL_IDLE = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
+    return Boolean(kernel) && kernel.status === 'idle';
 }"""
 ERRORS = "document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.error\"]').length"
 
@@ -161,6 +169,7 @@ def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapt
     page.wait_for_function(EVERY_MARKDOWN_CELL_RENDERED, timeout=90_000)
     opened = page.evaluate(RENDERED_MARKDOWN)
     problems = [f"as opened: {problem}" for problem in unrendered(opened)]
+    page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=500)
     page.evaluate(FORGET_OUTPUTS)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     try:
