@@ -301,7 +301,7 @@ def test_e_step_and_m_step_on_a_dask_array_equal_the_in_memory_ones(client, tmp_
 # progress
 # ---------------------------------------------------------------------------
 
-def test_progress_reports_every_iterate_with_its_log_likelihood(client, tmp_path, capsys):
+def test_progress_reports_every_iterate_with_its_log_likelihood(client, tmp_path, capsys, monkeypatch):
     rng = np.random.default_rng(169)
     x, _ = mixture(rng, 1000, 0)
     x_on_disk = on_disk(x, tmp_path / "x", 250)
@@ -313,8 +313,14 @@ def test_progress_reports_every_iterate_with_its_log_likelihood(client, tmp_path
     emlib.scale.fit_gmm(x_on_disk, 2, rng=0, progress=True)
     shown = capsys.readouterr().err
     assert f"EM iteration {result.n_iter}: log-likelihood {result.log_likelihood:.10g}" in shown
-    emlib.scale.fit_gmm(x_on_disk, 2, rng=0)  # default: only for fits longer than a few seconds
+    # the default shows the line only once a fit has run PROGRESS_AFTER_SECONDS (not timed here:
+    # a loaded machine may take seconds for this small fit)
+    monkeypatch.setattr(emlib.scale, "PROGRESS_AFTER_SECONDS", 3600.0)
+    emlib.scale.fit_gmm(x_on_disk, 2, rng=0)
     assert capsys.readouterr().err == ""
+    monkeypatch.setattr(emlib.scale, "PROGRESS_AFTER_SECONDS", 0.0)
+    emlib.scale.fit_gmm(x_on_disk, 2, rng=0)
+    assert f"EM iteration {result.n_iter}: log-likelihood" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------
