@@ -130,7 +130,10 @@ BOTH = tuple(sorted(website.VIEWPORTS))
 ONE_WIDTH = ("phone",)
 # The breakages that axe-core must catch; for the others the scan is skipped (it is 60% of a
 # check's time, and it reports nothing about them).
-ACCESSIBILITY_BREAKAGES = {"alt text"}
+# what axe-core scans for each of its breakages (check_page's ``accessibility``): prose colours must
+# be caught also on the pages where the colours of highlighted code are left out
+ACCESSIBILITY_BREAKAGES = {"alt text": True, "low-contrast prose": "without code colours",
+                           "low-contrast code": True}
 # what is broken: (how, the problem the check must report, the widths it is tried at)
 BREAKAGES = {
     # the checks the book had before issue 11
@@ -152,6 +155,10 @@ BREAKAGES = {
                    r"solution \d+ is not a dropdown", ("desktop",)),
     "alt text": (lambda html: re.sub(r'<img alt="[^"]*"', "<img", html, count=1),
                  r"accessibility .*image-alt", ("desktop",)),
+    "low-contrast prose": (_after_title('<p style="color: #d8d8d8">Pale grey words on white.</p>'),
+                           r"accessibility .*color-contrast", ("desktop",)),
+    "low-contrast code": (lambda html: html.replace("</head>", "<style>.highlight .n { color: #e0e0e0 !important; }</style></head>", 1),
+                          r"accessibility .*color-contrast", ("desktop",)),
     # issue 11: what a reader sees
     "a MyST role": (_after_title("<p>EM's error shrinks by {glue:text}`ch4_error_rate` per step "
                                  "({cite}`dempster1977`).</p>"),
@@ -194,7 +201,7 @@ BREAKAGES = {
                                         if width in BREAKAGES[what][2]])  # one width after the other
 def test_the_browser_check_fails_when_the_page_is_broken(broken_site, check_broken, unbroken, what, width):
     change, expected, _ = BREAKAGES[what]
-    accessibility = what in ACCESSIBILITY_BREAKAGES  # axe-core runs where the breakage is its business
+    accessibility = ACCESSIBILITY_BREAKAGES.get(what, False)  # axe-core runs where the breakage is its business
     before = unbroken(PAGE, width, accessibility)
     page = broken_site / "chapters" / PAGE
     original = page.read_text(encoding="utf-8")
@@ -208,3 +215,9 @@ def test_the_browser_check_fails_when_the_page_is_broken(broken_site, check_brok
     assert any(re.search(expected, problem) for problem in new), \
         f"breaking {what} went unnoticed at {width} width; new problems: {new}"
 
+
+
+def test_axe_core_scans_code_colours_on_the_first_page_and_everything_else_everywhere():
+    assert website._accessibility(None, 0) is True
+    assert [website._accessibility(None, n) for n in (1, 7)] == ["without code colours"] * 2
+    assert website._accessibility(1, 0) is True and website._accessibility(1, 1) is False

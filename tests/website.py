@@ -167,7 +167,8 @@ def check_page(page, base_url, site_dir, relative_path, screenshot=None, notes=N
     ``notes``, a list if given, receives what passes but a reviewer should know: each display
     equation that is wider than its column and scrolls visibly, with its overflow in px.
     ``accessibility=False`` skips the axe-core scan (60% of the time of a check; see
-    :func:`check_every_page` for where it runs)."""
+    :func:`check_every_page` for where it runs); ``"without code colours"`` scans all but the
+    contrast of highlighted code."""
     problems = []
     notes = [] if notes is None else notes
     page.blocked.clear()
@@ -193,7 +194,7 @@ def check_page(page, base_url, site_dir, relative_path, screenshot=None, notes=N
     problems += _sideways_problems(page)
     problems += _link_problems(page, base_url, Path(site_dir))
     if accessibility:
-        problems += _accessibility_problems(page)
+        problems += _accessibility_problems(page, code_contrast=accessibility != "without code colours")
     problems += [f"the page needed a resource off this machine: {url}" for url in page.blocked]
     problems += [f"a script failed: {error}" for error in errors]
     if screenshot is not None:
@@ -461,6 +462,13 @@ _DISPLAY_MATH_JS = r"""() => {
                 clientLeft: scroller.clientLeft, clientTop: scroller.clientTop,
                 clientWidth: scroller.clientWidth, clientHeight: scroller.clientHeight,
                 width: scroller.getBoundingClientRect().width,
+                // what draws a scroll cue: equations that look alike here show the same cue
+                look: JSON.stringify([scroller.tagName, scroller.className, scroller.getAttribute('style'),
+                    ...[null, '::before', '::after'].map(pseudo => {
+                        const s = getComputedStyle(scroller, pseudo);
+                        return [s.backgroundImage, s.backgroundAttachment, s.backgroundColor, s.boxShadow,
+                                s.maskImage, s.content, s.scrollbarWidth, s.scrollbarColor];
+                    })]),
             };
         }
         out.push(entry);
@@ -513,7 +521,7 @@ def _display_math_problems(page, notes=None):
     """Display equations wider than their column: each must scroll (overflow-x auto or
     scroll on it or an ancestor inside the column) with a visible cue that there is more;
     one that is cut off, spills out of the column, or scrolls invisibly fails."""
-    problems = []
+    problems, cue_seen = [], {}  # look of a scroller: whether its cue is visible (one check per look)
     for eq in page.evaluate(_DISPLAY_MATH_JS):
         if eq["overflow"] <= MATH_OVERFLOW_TOLERANCE_PX:
             continue  # fits
@@ -523,12 +531,22 @@ def _display_math_problems(page, notes=None):
         if eq["scroller"] is None:
             how = f"cut off by <{eq['clipped']}>" if eq["clipped"] else "spills out of the column"
             problems.append(f"display equation {name} is {size} and {how}, with no way to scroll")
-        elif not _scroll_cue_visible(page, eq):
+        elif not _cue_visible_for_its_look(page, eq, cue_seen):
             problems.append(f"display equation {name} is {size}; it scrolls, but nothing shows that it does "
                             f"(no scroll shadow or always-visible scrollbar on <{eq['scroller']['tag']}>)")
         elif notes is not None:
             notes.append(f"display equation {name} is {size}: it scrolls, with a visible cue")
     return problems
+
+
+def _cue_visible_for_its_look(page, eq, cue_seen):
+    """_scroll_cue_visible, looked at once for every look of a scroller on a page (its CSS
+    and that of its ::before and ::after): the cue of a scroll shadow is drawn by that CSS, so
+    equations that share it share the answer (a page has dozens; each look costs two shots)."""
+    look = eq["scroller"]["look"]
+    if look not in cue_seen:
+        cue_seen[look] = _scroll_cue_visible(page, eq)
+    return cue_seen[look]
 
 
 def _scroll_cue_visible(page, eq):
@@ -762,12 +780,21 @@ def _ids(path):
     return set(re.findall(r'id="([^"]+)"', Path(path).read_text(encoding="utf-8")))
 
 
-def _accessibility_problems(page):
+def _accessibility_problems(page, code_contrast=True):
+    """axe-core's serious and critical violations. ``code_contrast=False`` leaves the colours of
+    highlighted code (Pygments' theme, the same on every page, and half of the scan's time on a
+    chapter) out of the colour-contrast rule; every other rule still scans the whole page."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page)
+    if code_contrast:
+        violations = Axe().run(page).response["violations"]
+    else:
+        violations = Axe().run(page, options={"resultTypes": ["violations"],
+                                              "rules": {"color-contrast": {"enabled": False}}}).response["violations"]
+        violations += page.evaluate("""async () => (await axe.run({exclude: [['.highlight']]},
+            {runOnly: {type: 'rule', values: ['color-contrast']}, resultTypes: ['violations']})).violations""")
     problems = []
-    for violation in results.response["violations"]:
+    for violation in violations:
         if violation["impact"] in SERIOUS:
             where = violation["nodes"][0]["target"] if violation["nodes"] else ""
             problems.append(f"accessibility ({violation['impact']}): {violation['id']}: {violation['help']} "
@@ -787,6 +814,15 @@ def content_pages(site_dir):
 ACCESSIBILITY_PAGES = {"desktop": None, "phone": 1}  # None: every page
 
 
+def _accessibility(scanned, number):
+    """What axe-core scans on the page ``number`` (0 first) of a width that scans ``scanned``
+    pages (None: all): everything on the first page; on the others everything but the colours of
+    highlighted code, which the first page has already checked (one theme for all pages)."""
+    if scanned is not None and number >= scanned:
+        return False
+    return True if number == 0 else "without code colours"
+
+
 def check_every_page(site, width, screenshots):
     """check_page on every content page of ``site`` at ``width``, with a screenshot of each and a
     report (screenshots/report-<width>.txt). Returns ({page: problems}, the report's text)."""
@@ -798,7 +834,7 @@ def check_every_page(site, width, screenshots):
             noted = []
             found = check_page(page, url, site, relative, notes=noted,
                                screenshot=screenshot_path(screenshots, relative, width),
-                               accessibility=scanned is None or number < scanned)
+                               accessibility=_accessibility(scanned, number))
             if found:
                 problems[relative] = found
             if noted:
