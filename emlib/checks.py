@@ -431,13 +431,13 @@ def _symmetric_fixed_point(symmetric_fixed_point, rng, n_random):
 
 
 def _squarem_expected(theta0, theta1, theta2):
-    """Chapter 4, eq. (4.8): the SQUAREM point, α = -‖r‖/‖v‖ but at most -1 (and -1 if v = 0)."""
-    r = theta1 - theta0
+    """Chapter 4, eq. (4.8): the SQUAREM point, α = -‖u‖/‖v‖ but at most -1 (and -1 if v = 0)."""
+    u = theta1 - theta0
     v = theta2 - 2 * theta1 + theta0
     if not np.any(v):  # equal steps: no extrapolation (α = -1 lands on θ2)
         return theta2.astype(float)
-    alpha = min(-np.sqrt(np.sum(r**2)) / np.sqrt(np.sum(v**2)), -1.0)
-    return theta0 - 2 * alpha * r + alpha**2 * v
+    alpha = min(-np.sqrt(np.sum(u**2)) / np.sqrt(np.sum(v**2)), -1.0)
+    return theta0 - 2 * alpha * u + alpha**2 * v
 
 
 @_check("ch4-ex7", "squarem_point")
@@ -445,12 +445,12 @@ def _squarem_point(squarem_point, rng, n_random):
     """Check ``squarem_point(theta0, theta1, theta2)``: the extrapolation of chapter 4's
     eq. (4.8), on a geometric sequence (it lands on the limit), vectors, a jump capped at
     α = -1 (it lands on θ2), equal steps (v = 0: θ2 too), and random iterates."""
-    hint = ("r is the first step, v how the step changed; α = -‖r‖/‖v‖ but never above -1.",
-            "r = θ1 - θ0, v = θ2 - 2θ1 + θ0, α = min(-norm(r)/norm(v), -1), "
-            "return θ0 - 2αr + α²v.")
+    hint = ("u is the first step, v how the step changed; α = -‖u‖/‖v‖ but never above -1.",
+            "u = θ1 - θ0, v = θ2 - 2θ1 + θ0, α = min(-norm(u)/norm(v), -1), "
+            "return θ0 - 2αu + α²v.")
     geometric = [np.array([3 + 2 * 0.9**t]) for t in range(3)]
     vectors = [np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.2, 2.9]), np.array([1.8, 2.3, 2.85])]
-    capped = [np.array([0.0, 0.0]), np.array([1.0, 0.0]), np.array([0.0, 3.0])]   # ‖v‖ > ‖r‖: α = -1
+    capped = [np.array([0.0, 0.0]), np.array([1.0, 0.0]), np.array([0.0, 3.0])]   # ‖v‖ > ‖u‖: α = -1
     straight = [np.array([0.0, 1.0]), np.array([1.0, 2.0]), np.array([2.0, 3.0])]  # v = 0: α = -1, θ2
     cases = [geometric, vectors, capped, straight]
     for _ in range(n_random):
