@@ -248,3 +248,11 @@ def test_verification_stays_off_the_page(chapter):
                 if "remove-cell" not in cell.get("metadata", {}).get("tags", [])
                 for line in _verifies(source(cell))]
     assert not problems, f"{path.name}: shown cells verify instead of teach: {problems}"
+
+
+def test_citation_links_read_as_names_in_jupyterlab(chapter):
+    """A citation's link text is what JupyterLab shows: names with their accents (Härdle), not
+    the bibliography's LaTeX escapes (H\\"ardle)."""
+    path, notebook = chapter
+    escaped = re.findall(r"\[[^\]]*\\[\"'`^~][^\]]*\]\(#", markdown(notebook))
+    assert not escaped, f"{path.name}: LaTeX escapes in link text: {escaped}"
