@@ -979,7 +979,9 @@ def parametrisation(x, reg_covar=0.0, n_components=None):
     The vector is (π_1..π_K, μ_k / s for every k, the lower triangle of D⁻¹ Σ_k D⁻¹ for every k)
     with s the data's standard deviations and D = diag(s): weights, means and covariances on
     the same scale, so that a relative change and SQUAREM's step length ‖r‖ / ‖w‖ mean the
-    same in any units (the data's own scale, from ``x``).
+    same in any units (the data's own scale, from ``x``). :func:`fit_gmm` builds it for the data it
+    iterates on, centred at their first point (chapter 3), so there the means enter as
+    (μ_k - x_1) / s.
 
     ``from_vector`` returns None for a vector outside the parameter space: a weight <= 0, or a
     covariance not positive definite or with a variance (eigenvalue) below the floor
