@@ -41,12 +41,18 @@ EVERY_MARKDOWN_CELL_RENDERED = """() => {
     const rendered = document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst').length;
     return markdown > 0 && rendered >= markdown;
 }"""
-# Run All has finished: the kernel idle and every code cell executed, or a cell failed (JupyterLab
-# then stops running the rest; the test reports the error).
-RUN_ALL_DONE = """() => {
+# The notebook panel in view, and its kernel (null while the session is still starting one).
+_PANEL_AND_KERNEL = """
     const panel = window.jupyterapp.shell.currentWidget;
     const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
-    if (!kernel || kernel.status !== 'idle') return false;
+"""
+# The chapter's kernel has started and waits: Run All before that is a race (the session may
+# still have no kernel when the first poll looks at it).
+KERNEL_IDLE = "() => {" + _PANEL_AND_KERNEL + """    return Boolean(kernel) && kernel.status === 'idle';
+}"""
+# Run All has finished: the kernel idle and every code cell executed, or a cell failed (JupyterLab
+# then stops running the rest; the test reports the error).
+RUN_ALL_DONE = "() => {" + _PANEL_AND_KERNEL + """    if (!kernel || kernel.status !== 'idle') return false;
     const cells = panel.content.model.cells;
     let executed = 0, pending = 0, failed = false;
     for (let i = 0; i < cells.length; i++) {
@@ -57,15 +63,12 @@ RUN_ALL_DONE = """() => {
     }
     return executed > 0 && (pending === 0 || failed);
 }"""
-RUN_STATE = """() => {
-    const panel = window.jupyterapp.shell.currentWidget;
-    const cells = panel.content.model.cells;
+RUN_STATE = "() => {" + _PANEL_AND_KERNEL + """    const cells = panel.content.model.cells;
     let executed = 0, pending = 0;
     for (let i = 0; i < cells.length; i++) {
         const cell = cells.get(i);
         if (cell.type === 'code') { if (cell.executionCount == null) pending++; else executed++; }
     }
-    const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
     return `${executed} code cells executed, ${pending} not, kernel ${kernel ? kernel.status : 'missing'}`;
 }"""
 FIRST_ERROR = """() => {
@@ -86,13 +89,6 @@ FORGET_OUTPUTS = """() => {
         const cell = cells.get(i);
         if (cell.type === 'code') { cell.executionCount = null; cell.outputs.clear(); }
     }
-}"""
-# The chapter's kernel has started and waits: Run All before that is a race (the session may
-# still have no kernel when the first poll looks at it).
-KERNEL_IDLE = """() => {
-    const panel = window.jupyterapp.shell.currentWidget;
-    const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
-    return Boolean(kernel) && kernel.status === 'idle';
 }"""
 ERRORS = "document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.error\"]').length"
 
