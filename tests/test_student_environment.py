@@ -5,7 +5,7 @@ The instructors' page and the README tell a student to run, in a copy of the rep
     pip install -e ".[student]"
 
 This test does exactly that in a fresh, empty virtual environment (with uv, which installs
-what pip would, faster), from PyPI, with nothing of the course's own environment visible
+what pip would, faster; with --compile-bytecode, as pip compiles by default), from PyPI, with nothing of the course's own environment visible
 (no PYTHONPATH, no packages), then runs every handout notebook top to bottom in a kernel of
 that environment, as "Run All" does: no cell may fail, and every check must say that its
 exercise is not written yet. It needs PyPI (as `make test` does to set itself up).
@@ -59,7 +59,7 @@ def test_the_documented_student_install_runs_every_handout(tmp_path):
     student_env = tmp_path / "student-env"
     subprocess.run([uv(), "venv", "--quiet", "--python", sys.executable, str(student_env)], check=True, env=env)
     python = student_env / "bin" / "python"
-    install = subprocess.run([uv(), "pip", "install", "--quiet", "--python", str(python), "-e", f"{ROOT}[student]"],
+    install = subprocess.run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(python), "-e", f"{ROOT}[student]"],
                              capture_output=True, text=True, env=env)
     assert install.returncode == 0, install.stderr[-3000:]
     installed = time.perf_counter() - started
