@@ -69,7 +69,8 @@ class LikelihoodDecreaseWarning(RuntimeWarning):
 
 
 class BoundaryEstimateWarning(UserWarning):
-    """EM's estimate lies on the boundary of the parameter space (e.g. a probability of 0 or 1)."""
+    """EM's estimate lies on the boundary of the parameter space (e.g. a probability of 0 or 1,
+    or a mixture component's variance held at the floor ``reg_covar``)."""
 
 
 @dataclass(frozen=True)

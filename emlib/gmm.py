@@ -7,11 +7,12 @@ in d dimensions the means have shape (K, d) and the covariances shape (K, d, d).
 The equation labels in the docstrings are those of the chapters, e.g. chapter 3,
 ``eq-m-means`` is the M-step for the means.
 """
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .engine import Parametrisation, em
+from .engine import BoundaryEstimateWarning, Parametrisation, em
 from .kmeans import kmeans
 from .validation import (as_data, as_float_array, as_floor, as_generator, as_labels, as_n_components,
                          as_responsibilities)
@@ -37,6 +38,9 @@ INIT_STRATEGIES = ("kmeans", "random", "labels")
 @dataclass(frozen=True)
 class GaussianMixtureParams:
     """The parameters θ = (π, μ, Σ) of a Gaussian mixture (chapter 2).
+
+    ``covariances`` holds, in 1-D, the variances σ_k² (shape (K,)), and in d-D the
+    covariance matrices Σ_k (shape (K, d, d)).
 
     Parameters
     ----------
@@ -112,7 +116,7 @@ def _check_weights(weights):
     if np.any(weights <= 0):
         k = int(np.argmax(weights <= 0))
         raise ValueError(
-            f"weights must be positive; component {k} has weight {weights[k]!r}. "
+            f"weights must be positive; component {k + 1} has weight {weights[k]!r}. "
             "Drop that component or give it a small positive weight."
         )
     if abs(weights.sum() - 1) > weights_tolerance(len(weights)):
@@ -144,12 +148,12 @@ def _check_means_and_covariances(means, covariances, n_components):
         if np.any(covariances <= 0):
             k = int(np.argmax(covariances <= 0))
             raise ValueError(
-                f"variances must be positive; component {k} has variance {covariances[k]!r}."
+                f"variances must be positive; component {k + 1} has variance {covariances[k]!r}."
             )
         if np.any(covariances < SMALLEST_VARIANCE):
             k = int(np.argmax(covariances < SMALLEST_VARIANCE))
             raise ValueError(
-                f"component {k} has variance {float(covariances[k])!r}, below the smallest normal double "
+                f"component {k + 1} has variance {float(covariances[k])!r}, below the smallest normal double "
                 f"({SMALLEST_VARIANCE:.3g}): its density is not representable. Rescale the data (and "
                 "the parameters) so that every variance is at least 1e-300."
             )
@@ -167,10 +171,10 @@ def _check_means_and_covariances(means, covariances, n_components):
         )
     for k, covariance in enumerate(covariances):
         if not np.allclose(covariance, covariance.T, rtol=1e-8, atol=1e-12 * np.abs(covariance).max()):
-            raise ValueError(f"covariance {k} is not symmetric; use (C + C.T) / 2.")
+            raise ValueError(f"the covariance of component {k + 1} is not symmetric; use (C + C.T) / 2.")
         if not _is_positive_definite(covariance):
             raise ValueError(
-                f"covariance {k} is not positive definite (its smallest eigenvalue is "
+                f"the covariance of component {k + 1} is not positive definite (its smallest eigenvalue is "
                 f"{np.linalg.eigvalsh(covariance).min():.3g}); every variance must be positive."
             )
 
@@ -216,8 +220,9 @@ def _check_representable(log_values):
     if not np.all(np.isfinite(log_values)):
         k, i = (int(v) for v in np.argwhere(~np.isfinite(log_values))[0])
         raise ValueError(
-            f"point {i} is too far from component {k} for double precision: its log-density is "
-            "below -1.8e308. Rescale the data (e.g. standardise it) or use parameters nearer the data."
+            f"the point at index {i} (counting from 0) is too far from component {k + 1} for double "
+            "precision: its log-density is below -1.8e308. Rescale the data (e.g. standardise it) or use "
+            "parameters nearer the data."
         )
 
 
@@ -306,7 +311,7 @@ def _raise_non_finite(largest):
         )
     row = int(np.argmin(np.isfinite(largest)))
     raise ValueError(
-        f"point {row} is too far from every component for double precision; "
+        f"the point at index {row} (counting from 0) is too far from every component for double precision; "
         "rescale the data (e.g. standardise it) or start from other parameters."
     )
 
@@ -706,8 +711,8 @@ def _raise_empty(totals, empty):
     empty = np.flatnonzero(empty)
     if empty.size:
         raise ValueError(
-            f"component {empty[0]} collapsed to nothing: no data point is responsible for it (its total "
-            f"responsibility N_{empty[0]} is {totals[empty[0]]:.3g}), so its mean and covariance cannot be "
+            f"component {empty[0] + 1} collapsed to nothing: no data point is responsible for it (its total "
+            f"responsibility N_{empty[0] + 1} is {totals[empty[0]]:.3g}), so its mean and covariance cannot be "
             "estimated. Start it nearer the data (e.g. init='kmeans'), or use fewer components."
         )
 
@@ -819,14 +824,14 @@ def _check_not_collapsed(covariances, data_scale, reg_covar):
     what = "variance" if d == 1 else "variance in some direction"
     if floored:
         raise ValueError(
-            f"component {k} collapsed: reg_covar={_describe(reg_covar)} holds its {what} below the rounding "
+            f"component {k + 1} collapsed: reg_covar={_describe(reg_covar)} holds its {what} below the rounding "
             f"noise of data this far from 0 (variances under about {_describe(resolution)} are noise). Raise "
             "reg_covar to a floor that matches the data's resolution (e.g. reg_covar=1e-6 * x.var(axis=0)), "
             "or use fewer components."
         )
     points = "a single point" if d == 1 else f"too few points to span all {d} dimensions (e.g. points on a line)"
     raise ValueError(
-        f"component {k} collapsed: its {what} fell below {threshold:.0e} times the data's, because it "
+        f"component {k + 1} collapsed: its {what} fell below {threshold:.0e} times the data's, because it "
         f"covers {points}. Use reg_covar > 0, a floor matched to the data's resolution such as "
         "reg_covar=1e-6 * x.var(axis=0) (one floor per dimension), fewer components, or another initialisation."
     )
@@ -885,8 +890,15 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
         (the M-step on the labelled points, the others shared equally; the default
         with labels).
     n_init : int, default 1
-        Number of runs from different random initialisations; the one with the highest
-        final log-likelihood is kept. Ignored when ``init`` is a parameter set.
+        Number of runs from different random initialisations. The run kept is the one with
+        the highest final log-likelihood among the runs with no component at the floor
+        ``reg_covar`` (a variance, or in d-D an eigenvalue, held at it); only if every run
+        ends with a component at the floor is the best of those kept, with a warning. The
+        reason: the likelihood is unbounded as a variance shrinks to 0, so a component
+        collapsed onto a few equal values (ties, e.g. rounded data) can beat every sensible
+        fit only because of the floor; its log-likelihood is not comparable with theirs.
+        Ignored when ``init`` is a parameter set or ``"labels"`` (the default with labels):
+        those give a single start.
     tol, max_iter, param_tol, aitken_tol
         The stopping rules, passed to :func:`emlib.em`: ``tol`` on the log-likelihood's
         increase (the default rule), ``param_tol`` on the relative change of the parameter
@@ -913,8 +925,17 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
     Returns
     -------
     EMResult
-        ``params`` is a :class:`GaussianMixtureParams`, ``expectations`` the final
-        responsibilities (n, K).
+        ``params`` is a :class:`GaussianMixtureParams` (its ``covariances`` are, in 1-D, the
+        variances σ_k², shape (K,); in d-D the covariance matrices, shape (K, d, d)),
+        ``expectations`` the final responsibilities (n, K).
+
+    Warns
+    -----
+    BoundaryEstimateWarning
+        If a component of the fit returned has its variance (in d-D, the smallest eigenvalue
+        of its covariance) at the floor ``reg_covar``: it has collapsed onto a few points,
+        and only the floor keeps the likelihood finite. ``result.message`` says which
+        component (counted from 1), how many points it holds and what to do.
     """
     x = as_data(x)
     n_components = as_n_components(n_components)
@@ -964,13 +985,12 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
 
     needs_vector = param_tol is not None or accelerate is not None
     vectors = parametrisation(z, reg_covar, n_components) if needs_vector else None
-    best = None
-    for params0 in starts:
-        result = em(z, params0, gmm_e_step, gmm_m_step, tol=tol, max_iter=max_iter, param_tol=param_tol,
-                    aitken_tol=aitken_tol, parametrisation=vectors, accelerate=accelerate)
-        if best is None or result.log_likelihood > best.log_likelihood:
-            best = result
-    return _moved_result(best, centre, originals)
+    results = [em(z, params0, gmm_e_step, gmm_m_step, tol=tol, max_iter=max_iter, param_tol=param_tol,
+                  aitken_tol=aitken_tol, parametrisation=vectors, accelerate=accelerate) for params0 in starts]
+    best, n_floored_runs, n_runs = _best_run(results, reg_covar)
+    best = _moved_result(best, centre, originals)
+    counts, values = _held_points(x, best.expectations)
+    return _report_floor(best, reg_covar, counts, values, n_floored_runs, n_runs)
 
 
 def parametrisation(x, reg_covar=0.0, n_components=None):
@@ -1050,6 +1070,95 @@ def _feasible(weights, covariances, reg_covar):
     return bool(np.all(lowest >= 0) and np.all(eigenvalues[:, 0] > 0))
 
 
+def _components_at_floor(covariances, reg_covar):
+    """For every component, True if its variance (1-D) or the smallest eigenvalue of its
+    covariance (d-D; with a floor per dimension, of the covariance in the coordinates
+    x_j / √ε_j, as in :func:`_feasible`) is at the floor ``reg_covar``, up to rounding
+    (``FLOOR_SLACK`` times the largest eigenvalue). Without a floor, no component is."""
+    covariances = np.asarray(covariances, dtype=float)
+    n_components = len(covariances)
+    if not _has_floor(reg_covar):
+        return np.zeros(n_components, dtype=bool)
+    matrices = covariances.reshape(n_components, 1, 1) if covariances.ndim == 1 else covariances
+    root = np.sqrt(np.broadcast_to(np.asarray(reg_covar, dtype=float), matrices.shape[-1:]))
+    eigenvalues = np.linalg.eigvalsh(matrices / np.multiply.outer(root, root))  # the floor is now 1
+    return eigenvalues[:, 0] - 1.0 <= FLOOR_SLACK * np.abs(eigenvalues).max(axis=1)
+
+
+def _best_run(results, reg_covar):
+    """The run to keep among several: the highest log-likelihood among the runs with no
+    component at the floor, or, if every run has one, the highest of all (the caller warns).
+
+    Returns (result, runs at the floor, number of runs)."""
+    at_floor = [bool(np.any(_components_at_floor(result.params.covariances, reg_covar))) for result in results]
+    candidates = [result for result, floored in zip(results, at_floor) if not floored] or results
+    best = max(candidates, key=lambda result: result.log_likelihood)  # the first of equals, as before
+    return best, sum(at_floor), len(results)
+
+
+def _report_floor(result, reg_covar, counts, values, n_floored_runs=1, n_runs=1, *,
+                  counted_by="responsibility above 0.5", stacklevel=3):
+    """``result`` with a message (and a :class:`emlib.BoundaryEstimateWarning`) naming every
+    component at the floor ``reg_covar``: the likelihood is unbounded there, so the fit's
+    log-likelihood is not comparable with that of fits above the floor. ``counts`` and
+    ``values`` give, per component, the number of data points it holds (counted as
+    ``counted_by`` says) and their common value (None if they differ); ``n_floored_runs`` of
+    ``n_runs`` starts ended at the floor. Unchanged if no component is at the floor."""
+    params = result.params
+    at_floor = np.flatnonzero(_components_at_floor(params.covariances, reg_covar))
+    if at_floor.size == 0:
+        return result
+    floor = (f"its variance is held at the floor reg_covar={_describe(reg_covar)}" if params.is_1d else
+             f"the smallest eigenvalue of its covariance is held at the floor reg_covar={_describe(reg_covar)}"
+             if np.ndim(reg_covar) == 0 else
+             f"its variance in some direction is held at the per-dimension floor reg_covar={_describe(reg_covar)}")
+    sentences = [_floor_sentence(k, params.n_components, floor, counts[k], values[k], counted_by) for k in at_floor]
+    if n_runs > 1 and n_floored_runs == n_runs:
+        sentences.append(f"Every one of the {n_runs} starts (n_init={n_runs}) ended with a component at the floor; "
+                         "this is the one with the highest log-likelihood.")
+    note = " ".join(sentences) + (
+        " The likelihood is unbounded as a variance shrinks to 0: only the floor keeps it finite, so this fit's "
+        "log-likelihood is not comparable with that of fits whose variances are above the floor. Use a floor "
+        "matched to the data's resolution (for data rounded to a unit u, the rounding variance u²/12, e.g. "
+        "reg_covar=2.54**2/12 for whole inches in cm), other starts (n_init, or another init), or fewer components.")
+    warnings.warn(note, BoundaryEstimateWarning, stacklevel=stacklevel)
+    return replace(result, message=f"{result.message} {note[0].upper()}{note[1:]}".strip())
+
+
+def _floor_sentence(k, n_components, floor, count, value, counted_by):
+    """One component at the floor, in words, numbered from 1 as in the text (k is its array index)."""
+    name = f"component {k + 1} of {n_components}"
+    if count == 0:
+        return f"{name} collapsed: {floor}, and it holds no data point ({counted_by})."
+    if value is None:
+        holds = "1 data point" if count == 1 else f"{count} data points"
+        return f"{name} collapsed: {floor}; it holds {holds} ({counted_by})."
+    if count == 1:
+        return f"{name} collapsed onto a single data point, {_describe_value(value)}: {floor}."
+    return (f"{name} collapsed onto a single value: {floor}, and the {count} data points it holds "
+            f"({counted_by}) all equal {_describe_value(value)}.")
+
+
+def _describe_value(value):
+    """A data value (a number, or a point in d-D) as the data show it: 10 significant digits at
+    most, so that the rounding of a unit conversion (66 * 2.54 = 167.64000000000001) is not shown."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):.10g}"
+    return "(" + ", ".join(f"{v:.10g}" for v in array) + ")"
+
+
+def _held_points(x, responsibilities):
+    """For every component, the number of points whose responsibility is above 0.5, and their
+    common value if they are all equal (else None)."""
+    counts, values = [], []
+    for column in np.asarray(responsibilities).T:
+        points = x[column > 0.5]
+        counts.append(len(points))
+        values.append(points[0] if len(points) and np.all(points == points[0]) else None)
+    return counts, values
+
+
 def _moved_result(result, centre, originals):
     """``result`` of a fit on z = x - c, moved back to x's coordinates: every iterate of the
     trace (the final params stay the very object of the trace's entry)."""
@@ -1097,7 +1206,8 @@ def initial_params(x, n_components, strategy="kmeans", *, labels=None, reg_covar
     labels : array_like of int, shape (n,), optional
         Needed by ``"labels"``.
     reg_covar : float or array_like of shape (d,)
-        The floor under every variance, as in the M-step.
+        The floor under every variance (in d-D, every eigenvalue), applied as in the M-step:
+        a variance below it is raised to it (the floor is applied, not added).
     rng : numpy.random.Generator or int, optional
 
     Returns
@@ -1147,8 +1257,8 @@ def _labels_responsibilities(labels, n_components):
     if np.any(counts == 0):
         k = int(np.argmax(counts == 0))
         raise ValueError(
-            f'init="labels" needs at least one labelled point in every class; class {k} has none. '
-            "Pass init='kmeans' or an explicit GaussianMixtureParams."
+            f'init="labels" needs at least one labelled point in every class; no point has label {k} '
+            f"(component {k + 1}). Pass init='kmeans' or an explicit GaussianMixtureParams."
         )
     responsibilities = np.full((len(labels), n_components), 1 / n_components)
     labelled = np.flatnonzero(labels >= 0)

@@ -106,7 +106,8 @@ def _block_task(block, labels, params, centre, first_row):
     try:
         return _chunk_statistics(z, params, labels)
     except ValueError as error:
-        raise ValueError(f"in the chunk of rows {first_row}..{first_row + len(z) - 1}: {error}") from None
+        raise ValueError(f"in the chunk of rows {first_row}..{first_row + len(z) - 1} (an index below counts from "
+                         f"the chunk's first row, x[{first_row}]): {error}") from None
 
 
 def _merge_partials(*partials):
@@ -449,7 +450,8 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
         run on ``sample_size`` rows drawn at random by ``rng`` (all rows, in order, if there
         are no more than that: then the start, and so the fit, equal :func:`emlib.fit_gmm`'s).
     n_init, tol, max_iter, reg_covar, rng
-        As in :func:`emlib.fit_gmm`.
+        As in :func:`emlib.fit_gmm`: of ``n_init`` runs, the one kept has the highest
+        log-likelihood among those with no component at the floor ``reg_covar``.
     sample_size : int, default 100_000
         How many rows the initialisation sees.
     progress : None, bool or callable, default None
@@ -464,6 +466,12 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
         As :func:`emlib.fit_gmm`'s, except ``expectations``: the sufficient statistics of the
         data under the final parameters (:class:`emlib.gmm.SufficientStatistics`), not the
         (n, K) responsibilities, which need not fit in memory.
+
+    Warns
+    -----
+    BoundaryEstimateWarning
+        As :func:`emlib.fit_gmm`, if a component of the fit returned is at the floor
+        ``reg_covar``; the points it holds are counted by its total responsibility N_k.
 
     Raises
     ------
@@ -496,16 +504,33 @@ def fit_gmm(x, n_components, *, labels=None, init=None, n_init=1, tol=1e-8, max_
         return gmm._params_from_statistics(statistics, reg_covar, data_scale, lambda: data_moments)
 
     show, finish = _progress(progress, centre)
-    best = None
+    results = []
     try:
         for params0 in starts:
-            result = em(chunks, params0, _chunked_e_step, chunked_m_step, tol=tol, max_iter=max_iter, callback=show)
-            if best is None or result.log_likelihood > best.log_likelihood:
-                best = result
+            results.append(em(chunks, params0, _chunked_e_step, chunked_m_step, tol=tol, max_iter=max_iter,
+                              callback=show))
     finally:
         finish()
-    moved = gmm._moved_result(best, centre, originals)
-    return replace(moved, expectations=replace(best.expectations, means=best.expectations.means + centre))
+    # as emlib.fit_gmm: the best run among those with no component at the floor (if there is one)
+    best, n_floored_runs, n_runs = gmm._best_run(results, reg_covar)
+    statistics = replace(best.expectations, means=best.expectations.means + centre)
+    moved = replace(gmm._moved_result(best, centre, originals), expectations=statistics)
+    counts, values = _held_points(statistics, data_scale)
+    return gmm._report_floor(moved, reg_covar, counts, values, n_floored_runs, n_runs,
+                             counted_by="its total responsibility N_k, rounded")
+
+
+def _held_points(statistics, data_scale):
+    """For every component, about how many points it holds (its total responsibility N_k,
+    rounded: the chunked fit keeps no responsibilities), and their common value if its own
+    spread S_k / N_k is below the data's rounding noise in every direction (else None)."""
+    resolution = float(np.max(data_scale[1]))
+    counts, values = [], []
+    for total, mean, scatter in zip(statistics.totals, statistics.means, statistics.scatters):
+        counts.append(int(round(float(total))))
+        spread = float(np.max(np.abs(scatter))) / total if total > 0 else np.inf
+        values.append(mean if spread <= resolution else None)
+    return counts, values
 
 
 def _sample_positions(n_points, sample_size, rng):

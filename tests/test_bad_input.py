@@ -150,7 +150,7 @@ def test_init_labels_without_labels_raises():
 
 
 def test_init_labels_with_an_empty_class_raises():
-    with pytest.raises(ValueError, match="class 1 has none"):
+    with pytest.raises(ValueError, match=r"no point has label 1 \(component 2\)"):
         emlib.fit_gmm(X1, 2, labels=[0, 0, -1, -1, -1, -1])
 
 
@@ -219,8 +219,8 @@ def test_whole_number_float_labels_are_accepted():
 # ---------------------------------------------------------------------------
 
 BAD_PARAMS = {
-    "zero weight": (([0.0, 1.0], [0.0, 1.0], [1.0, 1.0]), "weights must be positive; component 0"),
-    "negative weight": (([1.5, -0.5], [0.0, 1.0], [1.0, 1.0]), "weights must be positive; component 1"),
+    "zero weight": (([0.0, 1.0], [0.0, 1.0], [1.0, 1.0]), "weights must be positive; component 1 "),
+    "negative weight": (([1.5, -0.5], [0.0, 1.0], [1.0, 1.0]), "weights must be positive; component 2 "),
     "weights sum to 0.9": (([0.4, 0.5], [0.0, 1.0], [1.0, 1.0]), "must sum to 1"),
     "weights sum to 2": (([1.0, 1.0], [0.0, 1.0], [1.0, 1.0]), "must sum to 1"),
     "weights 2-D": (([[1.0]], [0.0], [1.0]), r"weights must have shape \(K,\)"),
@@ -228,8 +228,8 @@ BAD_PARAMS = {
     "nan mean": (([0.5, 0.5], [0.0, np.nan], [1.0, 1.0]), "means holds NaN"),
     "inf variance": (([0.5, 0.5], [0.0, 1.0], [1.0, np.inf]), "covariances holds NaN"),
     "text": (([0.5, 0.5], ["a", "b"], [1.0, 1.0]), "means must be an array of numbers"),
-    "zero variance": (([0.5, 0.5], [0.0, 1.0], [1.0, 0.0]), "variances must be positive; component 1"),
-    "negative variance": (([0.5, 0.5], [0.0, 1.0], [-1.0, 1.0]), "variances must be positive; component 0"),
+    "zero variance": (([0.5, 0.5], [0.0, 1.0], [1.0, 0.0]), "variances must be positive; component 2 "),
+    "negative variance": (([0.5, 0.5], [0.0, 1.0], [-1.0, 1.0]), "variances must be positive; component 1 "),
     "means K mismatch": (([0.5, 0.5], [0.0, 1.0, 2.0], [1.0, 1.0]), r"shape \(2,\)"),
     "variances K mismatch": (([0.5, 0.5], [0.0, 1.0], [1.0]), r"shape \(2,\)"),
     "1-D means, 2-D covariances": (([1.0], [0.0], [[[1.0]]]), r"shape \(1,\)"),
@@ -237,9 +237,10 @@ BAD_PARAMS = {
     "means rows mismatch": (([0.5, 0.5], [[0.0, 0.0]], [np.eye(2)] * 2), r"one row per component"),
     "3-D means": (([1.0], [[[0.0]]], [1.0]), r"one row per component"),
     "covariance wrong d": (([1.0], [[0.0, 0.0]], [np.eye(3)]), r"\(1, 2, 2\)"),
-    "non-symmetric": (([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.0, 1.0]]]), "covariance 0 is not symmetric"),
+    "non-symmetric": (([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.0, 1.0]]]),
+                      "the covariance of component 1 is not symmetric"),
     "indefinite": (([0.5, 0.5], [[0.0, 0.0]] * 2, [np.eye(2), [[1.0, 2.0], [2.0, 1.0]]]),
-                   "covariance 1 is not positive definite"),
+                   "the covariance of component 2 is not positive definite"),
     "singular": (([1.0], [[0.0, 0.0]], [[[1.0, 1.0], [1.0, 1.0]]]), "not positive definite"),
     "zero matrix": (([1.0], [[0.0, 0.0]], [np.zeros((2, 2))]), "not positive definite"),
 }
@@ -274,7 +275,7 @@ def test_bad_responsibilities_raise(responsibilities, message):
 
 def test_m_step_of_an_empty_component_without_regularisation_reports_the_collapse():
     responsibilities = np.tile([1.0, 0.0], (6, 1))
-    with pytest.raises(ValueError, match="component 1 collapsed"):
+    with pytest.raises(ValueError, match="component 2 collapsed to nothing"):  # column 1: counted from 1
         gmm.m_step(X1, responsibilities, reg_covar=0.0)
 
 

@@ -127,7 +127,8 @@ def test_collapse_without_regularisation_is_finite_or_reported():
 
 def test_collapse_with_regularisation_keeps_the_component_alive():
     x, params0 = isolated_point_problem()
-    result = emlib.fit_gmm(x, 2, init=params0, reg_covar=1e-6, max_iter=100)
+    with pytest.warns(emlib.BoundaryEstimateWarning, match="component 2 of 2 collapsed onto a single data point, 10:"):
+        result = emlib.fit_gmm(x, 2, init=params0, reg_covar=1e-6, max_iter=100)
     assert_finite(result.params.covariances, result.log_likelihoods, result.expectations)
     assert np.all(result.params.covariances >= 1e-6)
     # the narrow component holds the isolated point
@@ -143,7 +144,8 @@ def test_an_empty_component_without_regularisation_is_reported_as_collapsed():
 
 def test_identical_points_with_regularisation_fit_a_variance_of_reg_covar():
     x = np.full(10, 3.0)
-    result = emlib.fit_gmm(x, 1, reg_covar=1e-6)
+    with pytest.warns(emlib.BoundaryEstimateWarning, match="the 10 data points it holds .* all equal 3"):
+        result = emlib.fit_gmm(x, 1, reg_covar=1e-6)
     assert result.params.means[0] == pytest.approx(3.0)
     assert result.params.covariances[0] == pytest.approx(1e-6)
     assert np.isfinite(result.log_likelihood)
@@ -159,7 +161,8 @@ def test_points_on_a_line_in_2d_without_regularisation_are_reported():
 def test_points_on_a_line_in_2d_with_regularisation_fit():
     t = np.arange(10.0)
     x = np.column_stack([t, 2 * t])
-    result = emlib.fit_gmm(x, 1, reg_covar=1e-6)
+    with pytest.warns(emlib.BoundaryEstimateWarning, match="the smallest eigenvalue of its covariance is held"):
+        result = emlib.fit_gmm(x, 1, reg_covar=1e-6)
     assert_finite(result.log_likelihoods)
     assert np.linalg.eigvalsh(result.params.covariances[0]).min() >= 1e-6 * (1 - 1e-6)
 
@@ -177,13 +180,15 @@ def assert_never_decreases(log_likelihoods):
 def test_default_regularisation_keeps_the_likelihood_monotone_on_small_scale_data():
     x = np.random.default_rng(0).normal(0.0, 1e-3, 100)  # e.g. lengths of ~1 mm measured in metres
     params0 = gmm.GaussianMixtureParams([0.5, 0.5], [-1e-3, 1e-3], [1e-6, 1e-6])
-    result = emlib.fit_gmm(x, 2, init=params0)
+    with pytest.warns(emlib.BoundaryEstimateWarning, match="held at the floor"):  # the floor is the data's variance
+        result = emlib.fit_gmm(x, 2, init=params0)
     assert_never_decreases(result.log_likelihoods)
 
 
 def test_default_regularisation_keeps_the_likelihood_monotone_with_few_points_per_component():
     x = np.random.default_rng(246).normal(size=(20, 2))
-    result = emlib.fit_gmm(x, 3, init="random", rng=246, max_iter=300)
+    with pytest.warns(emlib.BoundaryEstimateWarning, match="held at the floor"):  # a component on a few points
+        result = emlib.fit_gmm(x, 3, init="random", rng=246, max_iter=300)
     assert_never_decreases(result.log_likelihoods)
 
 

@@ -413,7 +413,9 @@ def test_labels_that_do_not_match_the_data_are_refused(client, tmp_path):
 def test_a_point_too_far_for_the_given_start_names_its_chunk(client, tmp_path):
     x = np.concatenate([np.zeros(99), [1e9]]) + np.linspace(0, 1, 100)
     start = emlib.GaussianMixtureParams([0.5, 0.5], [0.0, 1.0], [1e-300, 1e-300])
-    with pytest.raises(ValueError, match=r"in the chunk of rows 75\.\.99: point 24 is too far"):
+    message = (r"in the chunk of rows 75\.\.99 \(an index below counts from the chunk's first row, x\[75\]\): "
+               r"the point at index 24 \(counting from 0\) is too far")
+    with pytest.raises(ValueError, match=message):
         emlib.scale.fit_gmm(on_disk(x, tmp_path / "x", 25), 2, init=start, progress=False)
 
 
