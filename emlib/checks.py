@@ -383,6 +383,122 @@ def _m_step_weights(m_step_weights, rng, n_random):
     return len(cases)
 
 
+def _em_reference(x, params0, tol, max_iter):
+    """Plain EM for 1-D data, written here independently: the iterates θ(0), ..., θ(T) and their
+    log-likelihoods, run until the chapter's rule has surely stopped (see :func:`_em_stops`)."""
+    weights, means, variances = (np.array(v, dtype=float) for v in
+                                 (params0.weights, params0.means, params0.covariances))
+    iterates, log_likelihoods = [], []
+    with np.errstate(all="ignore"):
+        for t in range(max_iter + 1):
+            log_joint = (np.log(weights) - 0.5 * np.log(2 * np.pi * variances)
+                         - (x[:, None] - means) ** 2 / (2 * variances))
+            largest = log_joint.max(axis=1, keepdims=True)
+            log_marginals = largest + np.log(np.exp(log_joint - largest).sum(axis=1, keepdims=True))
+            iterates.append(GaussianMixtureParams(weights, means, variances))
+            log_likelihoods.append(float(log_marginals.sum()))
+            if t == max_iter or (t > 0 and _em_stops(log_likelihoods, tol, t, sure=True)):
+                break
+            gamma = np.exp(log_joint - log_marginals)
+            counts = gamma.sum(axis=0)
+            weights = counts / len(x)
+            means = gamma.T @ x / counts
+            variances = (gamma * (x[:, None] - means) ** 2).sum(axis=0) / counts
+            if not (np.all(np.isfinite(variances)) and np.all(variances > 1e-6)):
+                return None, None  # a component collapsed: no case for a check
+    return iterates, np.array(log_likelihoods)
+
+
+def _em_stops(log_likelihoods, tol, max_iter, sure=False):
+    """The iteration counts T at which the chapter's rule may stop: the first t whose increase
+    ℓ(t) - ℓ(t-1) is at most tol · max(1, |ℓ(t)|), or max_iter. An increase within rounding of
+    the threshold may stop there or go on: both are accepted. With ``sure``: whether the rule
+    has surely stopped by the last log-likelihood given."""
+    allowed = []
+    for t in range(1, min(max_iter, len(log_likelihoods) - 1) + 1):
+        increase = log_likelihoods[t] - log_likelihoods[t - 1]
+        threshold = tol * max(1.0, abs(log_likelihoods[t]))
+        slack = 1e-4 * threshold + 1e-9
+        if increase <= threshold - slack:
+            return True if sure else allowed + [t]
+        if increase <= threshold + slack:
+            allowed.append(t)
+    return False if sure else allowed + [max_iter]
+
+
+@_check("ch3-ex6", "em_loop")
+def _em_loop(em_loop, rng, n_random):
+    """Check ``em_loop(x, params0, tol, max_iter)`` -> (params, log_likelihoods): EM from
+    ``params0``, the log-likelihoods ℓ(0), ..., ℓ(T) of every iterate, stopping at the first
+    increase at most tol · max(1, |ℓ(t)|) (or after max_iter iterations), and θ(T)."""
+    stop_hint = ("Compare each new log-likelihood with the one before it: stop as soon as the increase is "
+                 "small next to the size of the log-likelihood, or when max_iter iterations are done.",
+                 "After each M-step and E-step append ℓ(t); stop when ℓ(t) - ℓ(t-1) <= tol * max(1, "
+                 "abs(ℓ(t))) or after max_iter iterations (max_iter M-steps).")
+    first_hint = ("Which parameters does the first log-likelihood of the list belong to?",
+                  "Put the start's log-likelihood ℓ(0) = log p(X | θ(0)) in the list before the first "
+                  "iteration (e_step(x, params0) returns it).")
+    params_hint = ("Which iterate does the last log-likelihood of your list belong to? Return that one.",
+                   "Return θ(T), the parameters whose log-likelihood is the last of your list, not the "
+                   "ones before the last M-step.")
+    x_fixed = np.array([150.0, 152.0, 155.0, 158.0, 160.0, 163.0, 170.0, 172.0, 175.0, 178.0, 180.0, 183.0])
+    start = GaussianMixtureParams([0.5, 0.5], [150.0, 190.0], [100.0, 100.0])
+    cases = [(x_fixed, start, 1e-8, 500), (x_fixed, start, 1e-3, 500), (x_fixed, start, 1e-8, 3)]
+    while len(cases) < 3 + n_random:  # random two-group data, started from its quartiles
+        centre, gap, sd = rng.uniform(150, 180), rng.uniform(8, 25), rng.uniform(4, 8, 2)
+        x = np.concatenate([rng.normal(centre, sd[0], int(rng.integers(40, 100))),
+                            rng.normal(centre + gap, sd[1], int(rng.integers(40, 100)))])
+        start = GaussianMixtureParams([0.5, 0.5], np.percentile(x, [25, 75]), [x.var(), x.var()])
+        case = (x, start, float(rng.choice([1e-8, 1e-6, 1e-4])), int(rng.choice([500, 500, 4])))
+        if _em_reference(*case)[0] is not None:
+            cases.append(case)
+    for x, params0, tol, max_iter in cases:
+        what = _call_text("em_loop", x, params0, tol=tol, max_iter=max_iter)
+        x_before = x.copy()
+        got = _call(em_loop, x, params0, tol=tol, max_iter=max_iter)
+        _expect_unchanged(what, x_before, x)
+        if got is None:
+            raise CheckFailed(f"{what} returned None: does your function end with `return params, "
+                              f"log_likelihoods`?", stop_hint)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise CheckFailed(f"{what} returned {type(got).__name__} {_show(got)[:80]}; expected a tuple "
+                              f"(params, log_likelihoods).", stop_hint)
+        params, log_likelihoods = got
+        _expect_params(f"{what}, its params", params)
+        log_likelihoods = _as_array(log_likelihoods, f"{what}, its log_likelihoods", stop_hint)
+        if log_likelihoods.ndim != 1 or len(log_likelihoods) < 1:
+            raise CheckFailed(f"{what}: log_likelihoods should be a list of numbers, one per iterate; it has "
+                              f"shape {log_likelihoods.shape}.", stop_hint)
+        iterates, reference = _em_reference(x, params0, tol, max_iter)
+        _expect_close(f"{what}, its first log-likelihood (the start's, ℓ(0))", log_likelihoods[0], reference[0],
+                      rtol=1e-9, atol=1e-9, hint=first_hint)
+        n_iterations = len(log_likelihoods) - 1
+        allowed = _em_stops(reference, tol, max_iter)
+        if n_iterations not in allowed:
+            expected = allowed[-1]
+            if n_iterations > max_iter:
+                detail = f"more than max_iter = {max_iter}"
+            elif n_iterations < expected:
+                detail = (f"ℓ({n_iterations}) - ℓ({n_iterations - 1}) = "
+                          f"{reference[n_iterations] - reference[n_iterations - 1]:.3g} is still above tol · "
+                          f"|ℓ| = {tol * abs(reference[n_iterations]):.3g}" if n_iterations >= 1 else
+                          "at least one iteration is needed")
+            else:
+                detail = (f"the increase ℓ({expected}) - ℓ({expected - 1}) = "
+                          f"{reference[expected] - reference[expected - 1]:.3g} was already at most tol · |ℓ| "
+                          f"= {tol * abs(reference[expected]):.3g}")
+            raise CheckFailed(f"{what} returned {len(log_likelihoods)} log-likelihoods, {n_iterations} "
+                              f"iterations; expected {expected + 1} ({expected} iterations): {detail}.", stop_hint)
+        _expect_close(f"{what}, its log-likelihoods", log_likelihoods, reference[:n_iterations + 1],
+                      rtol=1e-9, atol=1e-9, hint=stop_hint)
+        last = iterates[n_iterations]
+        for name, value, expected in (("weights", params.weights, last.weights), ("means", params.means, last.means),
+                                      ("variances", params.covariances, last.covariances)):
+            _expect_close(f"{what}, the {name} of its params (θ({n_iterations}))", value, expected,
+                          rtol=1e-7, atol=1e-9, hint=params_hint)
+    return len(cases)
+
+
 # ---------------------------------------------------------------------------
 # chapter 4
 # ---------------------------------------------------------------------------

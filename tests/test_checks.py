@@ -103,6 +103,31 @@ def _merge_through_sums_of_squares(a, b):
     return totals, means, second - totals * means**2
 
 
+def _em_loop_with(mistake):
+    """em_loop as a student might write it, with one typical mistake: "never" (no stopping rule),
+    "absolute" (increase <= tol, not relative), "no first" (ℓ(0) not recorded), "previous"
+    (returns the parameters from before the last M-step)."""
+    def em_loop(x, params0, tol=1e-8, max_iter=500):
+        params = params0
+        responsibilities, log_likelihood = emlib.gmm.e_step(x, params)
+        log_likelihoods = [] if mistake == "no first" else [log_likelihood]
+        for _ in range(max_iter):
+            new_params = emlib.gmm.m_step(x, responsibilities)
+            responsibilities, new_log_likelihood = emlib.gmm.e_step(x, new_params)
+            log_likelihoods.append(new_log_likelihood)
+            increase = new_log_likelihood - log_likelihood
+            log_likelihood = new_log_likelihood
+            if mistake != "previous":
+                params = new_params
+            if mistake == "never":
+                continue
+            if increase <= (tol if mistake == "absolute" else tol * max(1.0, abs(new_log_likelihood))):
+                break
+            params = new_params
+        return params, log_likelihoods
+    return em_loop
+
+
 WRONG_ANSWERS = {  # a typical mistake for every check
     "ch1-ex2": lambda heights, genders, t: np.mean(np.where(heights >= t, "male", "female") == genders),
     "ch2-ex1": lambda x, w, m, v: sum(wk * np.exp(-(x - mk) ** 2 / (2 * vk)) / np.sqrt(2 * np.pi) / vk
@@ -112,6 +137,7 @@ WRONG_ANSWERS = {  # a typical mistake for every check
     "ch3-ex1": _naive_log_sum_exp,
     "ch3-ex2": _naive_responsibilities,
     "ch3-ex3": lambda r: r.sum(axis=0) / r.shape[1],  # divides by K, not n
+    "ch3-ex6": _em_loop_with("never"),
     "ch4-ex2": lambda x, r, params: emlib.GaussianMixtureParams(
         params.weights, np.array([x[r[:, k] > 0].mean() for k in range(r.shape[1])]), params.covariances),
     "ch4-ex3": lambda x, k: emlib.GaussianMixtureParams(np.full(k, 1 / k), np.full(k, x.mean()),
@@ -155,6 +181,28 @@ def test_a_constant_answer_earns_nothing(label):
     for constant in (0.8, 0.0, np.array([0.5, 0.5]), emlib.GaussianMixtureParams([0.5, 0.5], [160.0, 175.0], [50.0, 50.0])):
         with pytest.raises(CheckFailed):
             grade(label, lambda *args, **kwargs: constant)
+
+
+@pytest.mark.parametrize("mistake", ["never", "absolute", "no first", "previous"])
+def test_the_em_loop_check_fails_on_each_typical_mistake(mistake, capsys):
+    wrong = _em_loop_with(mistake)
+    with pytest.raises(CheckFailed) as failure:
+        verify("ch3-ex6", wrong)
+    assert "em_loop(" in str(failure.value)
+    with pytest.raises(CheckFailed):
+        grade("ch3-ex6", wrong)
+    emlib.checks.check_em_loop(wrong)
+    err = capsys.readouterr().err
+    assert err.startswith("✗") and "Hint" in err
+    assert all(len(line) <= 80 for line in err.splitlines())
+
+
+def test_an_em_loop_without_return_is_reported_as_returning_none(capsys):
+    def em_loop(x, params0, tol=1e-8, max_iter=500):
+        emlib.gmm.e_step(x, params0)  # no return
+    emlib.checks.check_em_loop(em_loop)
+    err = capsys.readouterr().err
+    assert "returned None" in err and "em_loop(" in err
 
 
 def test_a_function_without_return_is_reported_as_returning_none(capsys):
