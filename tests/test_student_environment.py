@@ -29,13 +29,17 @@ pytestmark = pytest.mark.slow
 RUN_ALL = r'''
 import json, sys, pathlib
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 folder, data_dir = pathlib.Path(sys.argv[1]), sys.argv[2]
 report = {}
 for path in sorted(folder.glob("*.ipynb")):
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell("import sys, emlib; print(sys.prefix)"))
-    NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=False,
+    # the kernel talks over Unix sockets, not TCP ports: on a busy machine another process can take
+    # a port between the moment it is chosen and the moment the kernel binds it
+    kernel = KernelManager(kernel_name="python3", transport="ipc")
+    NotebookClient(notebook, km=kernel, timeout=600, kernel_name="python3", allow_errors=False,
                    resources={"metadata": {"path": data_dir}}).execute()
     checks = [c for c in notebook.cells if "exercise-check" in c.metadata.get("tags", [])]
     report[path.name] = {
