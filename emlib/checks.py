@@ -179,9 +179,21 @@ def _expect_close(what, got, expected, *, rtol=1e-9, atol=1e-12, hint=()):
             detail = f"got {float(got_array):.6g}, expected {float(expected):.6g}"
         else:
             index = np.unravel_index(np.argmax(np.abs(got_array - expected)), expected.shape)
-            detail = (f"got {_show(got_array)}, expected {_show(expected)} (largest error at index "
+            shown_got, shown_expected = _show_apart(got_array, expected)
+            detail = (f"got {shown_got}, expected {shown_expected} (largest error at index "
                       f"{list(map(int, index))}: {got_array[index]:.6g} instead of {expected[index]:.6g})")
         raise CheckFailed(f"{what}: {detail}.", hint)
+
+
+def _show_apart(got, expected):
+    """``got`` and ``expected`` shown with as many digits (4 to 12) as it takes for them to differ
+    on the page: "got [0.4988, 0.5012], expected [0.4988, 0.5012]" reads as a broken check."""
+    for precision in range(4, 13):
+        texts = [np.array2string(a, precision=precision, threshold=10, edgeitems=2, separator=", ").replace("\n", "")
+                 for a in (got, expected)]
+        if texts[0] != texts[1]:
+            break
+    return texts
 
 
 def _expect_unchanged(what, before, after):

@@ -3,6 +3,7 @@ and on a typical wrong answer (so a student who passes a check has really solved
 visible check never raises (so "Run All" reaches every check) and says what is wrong; the
 graded check holds against a constant answer and against a notebook that replaces the check."""
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -252,3 +253,13 @@ def test_every_coding_exercise_with_markers_has_a_check_cell_after_it():
                 following = notebook["cells"][end + 1]
                 assert exercises.is_check(following), f"{path.name}: no check cell right after {label}"
                 assert CHECKS[label].__name__ in exercises.source(following)
+
+
+def test_a_failed_comparison_shows_got_and_expected_apart():
+    """A reader saw "got [0.4988, 0.5012], expected [0.4988, 0.5012]": two equal-looking arrays read
+    as a broken check. The values are shown with as many digits as it takes to tell them apart."""
+    got, expected = np.array([0.49879, 0.50121]), np.array([0.49881, 0.50119])
+    with pytest.raises(emlib.checks.CheckFailed) as failure:
+        emlib.checks._expect_close("em_loop(...)", got, expected)
+    shown = re.search(r"got (\[.*?\]), expected (\[.*?\])", str(failure.value))
+    assert shown and shown.group(1) != shown.group(2), str(failure.value)
