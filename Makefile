@@ -93,9 +93,11 @@ outputs: $(STAMP)
 	$(BIN)/python scripts/run_notebooks.py
 
 ## make references: rewrite the chapters' cross-references as links whose text is the number the
-## website gives their target ([(2.10)](#eq-loglik)), so they read the same in JupyterLab.
+## website gives their target ([(2.10)](#eq-loglik)), so they read the same in JupyterLab; and
+## the preface's reading plan (each chapter's reading and exercise times) from the chapters.
 references: book
 	$(BIN)/python scripts/references.py
+	$(BIN)/python scripts/reading_plan.py
 
 ## make lock: re-resolve requirements.txt to the newest allowed versions, with hashes, into
 ## requirements.lock. A deliberate act: run `make test` afterwards and commit both files.

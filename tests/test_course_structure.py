@@ -256,3 +256,15 @@ def test_citation_links_read_as_names_in_jupyterlab(chapter):
     path, notebook = chapter
     escaped = re.findall(r"\[[^\]]*\\[\"'`^~][^\]]*\]\(#", markdown(notebook))
     assert not escaped, f"{path.name}: LaTeX escapes in link text: {escaped}"
+
+
+def test_the_reading_plan_in_the_preface_is_up_to_date():
+    """The preface's table of reading and exercise times is computed from the chapters and
+    exercises.toml (scripts/reading_plan.py): a chapter that grows must say so there."""
+    import sys
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import reading_plan
+    text = reading_plan.PREFACE.read_text(encoding="utf-8")
+    assert reading_plan.BEGIN in text and reading_plan.END in text
+    assert reading_plan.with_table(text) == text, "run python scripts/reading_plan.py"
+    assert text.count(" min) |") == len(CHAPTERS)
