@@ -729,6 +729,43 @@ def _coin_e_step(coin_e_step, rng, n_random):
     return len(cases)
 
 
+@_check("ch6-ex7", "poisson_em_step")
+def _poisson_em_step(poisson_em_step, rng, n_random):
+    """Check ``poisson_em_step(counts, weights, rates)`` -> (new weights, new rates): one EM
+    iteration for a mixture of Poisson distributions (weights N_k / n, rates Σ γ_ik x_i / N_k)."""
+    counts = np.array([0, 2, 3, 3, 5, 9, 12, 14, 4, 11])
+    cases = [(counts, np.array([0.5, 0.5]), np.array([2.0, 10.0])),
+             (counts, np.array([0.8, 0.2]), np.array([3.0, 12.0])),
+             (counts, np.array([0.2, 0.3, 0.5]), np.array([1.0, 4.0, 12.0]))]
+    for _ in range(n_random):
+        k = int(rng.integers(2, 4))
+        rates = np.sort(rng.uniform(0.5, 30.0, k))
+        cases.append((rng.poisson(rng.choice(rates, int(rng.integers(5, 60)))), rng.dirichlet(np.ones(k) * 2), rates))
+    hint = ("E-step: Bayes' rule with p(x | λ) = λ^x e^(-λ) / x!, in logs; M-step: the weights as for heights, "
+            "and set the derivative of Q with respect to λ_k to zero.",
+            "γ_ik ∝ π_k λ_k^x_i e^(-λ_k) (the x_i! cancels); new π_k = N_k / n and new λ_k = Σ_i γ_ik x_i / N_k, "
+            "the responsibility-weighted mean count.")
+    for x, weights, rates in cases:
+        log_joint = np.log(weights) + x[:, None] * np.log(rates) - rates   # x! cancels in the normalisation
+        gamma = np.exp(log_joint - log_joint.max(axis=1, keepdims=True))
+        gamma /= gamma.sum(axis=1, keepdims=True)
+        n_k = gamma.sum(axis=0)
+        before = (x.copy(), weights.copy(), rates.copy())
+        what = _call_text("poisson_em_step", x, weights, rates)
+        got = _call(poisson_em_step, x, weights, rates)
+        if got is None:
+            raise CheckFailed(f"{what} returned None: does your function end with `return new_weights, new_rates`?",
+                              hint)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise CheckFailed(f"{what} returned {type(got).__name__} {_show(got)[:80]}; expected a pair "
+                              "(new_weights, new_rates).", hint)
+        for name, array, after in zip(("counts", "weights", "rates"), before, (x, weights, rates)):
+            _expect_unchanged(f"{what} ({name})", array, after)
+        _expect_close(f"{what}, its new weights", got[0], n_k / len(x), hint=hint)
+        _expect_close(f"{what}, its new rates", got[1], gamma.T @ x / n_k, hint=hint)
+    return len(cases)
+
+
 # ---------------------------------------------------------------------------
 # chapter 7
 # ---------------------------------------------------------------------------

@@ -129,6 +129,15 @@ def _em_loop_with(mistake):
     return em_loop
 
 
+def _poisson_without_weights(counts, weights, rates):
+    """The E-step forgets the weights π_k (a common slip: only the likelihoods compared)."""
+    log_likelihoods = counts[:, None] * np.log(rates) - rates
+    responsibilities = np.exp(log_likelihoods - log_likelihoods.max(axis=1, keepdims=True))
+    responsibilities /= responsibilities.sum(axis=1, keepdims=True)
+    totals = responsibilities.sum(axis=0)
+    return totals / len(counts), responsibilities.T @ counts / totals
+
+
 WRONG_ANSWERS = {  # a typical mistake for every check
     "ch1-ex2": lambda heights, genders, t: np.mean(np.where(heights >= t, "male", "female") == genders),
     "ch2-ex1": lambda x, w, m, v: sum(wk * np.exp(-(x - mk) ** 2 / (2 * vk)) / np.sqrt(2 * np.pi) / vk
@@ -151,6 +160,7 @@ WRONG_ANSWERS = {  # a typical mistake for every check
     "ch6-ex1": lambda x, g: np.cov(x, rowvar=False, aweights=g),  # unbiased, not the ML estimate
     "ch6-ex2": lambda ll, p, n: -2 * ll + p * np.log10(n),
     "ch6-ex3": _coin_ignoring_prior,
+    "ch6-ex7": _poisson_without_weights,
     "ch7-ex2": lambda r, alpha: (r.sum(axis=0) + alpha) / (r.sum(axis=0) + alpha).sum(),  # α, not α - 1
     "ch8-ex1": _merge_through_sums_of_squares,
     "ch8-ex2": lambda mean, new, count: mean + (new - mean) / (count + 1),
