@@ -832,8 +832,9 @@ def _check_not_collapsed(covariances, data_scale, reg_covar):
     points = "a single point" if d == 1 else f"too few points to span all {d} dimensions (e.g. points on a line)"
     raise ValueError(
         f"component {k + 1} collapsed: its {what} fell below {threshold:.0e} times the data's, because it "
-        f"covers {points}. Use reg_covar > 0, a floor matched to the data's resolution such as "
-        "reg_covar=1e-6 * x.var(axis=0) (one floor per dimension), fewer components, or another initialisation."
+        f"covers {points}. Use reg_covar > 0, a floor under every variance (e.g. the rounding variance u²/12 of "
+        "data recorded to a unit u, or reg_covar=1e-6 * x.var(axis=0) for one floor per dimension on the data's "
+        "own scale), fewer components, or another initialisation."
     )
 
 
@@ -1118,9 +1119,11 @@ def _report_floor(result, reg_covar, counts, values, n_floored_runs=1, n_runs=1,
                          "this is the one with the highest log-likelihood.")
     note = " ".join(sentences) + (
         " The likelihood is unbounded as a variance shrinks to 0: only the floor keeps it finite, so this fit's "
-        "log-likelihood is not comparable with that of fits whose variances are above the floor. Use a floor "
-        "matched to the data's resolution (for data rounded to a unit u, the rounding variance u²/12, e.g. "
-        "reg_covar=2.54**2/12 for whole inches in cm), other starts (n_init, or another init), or fewer components.")
+        "log-likelihood is not comparable with that of fits whose variances are above the floor. A floor at the "
+        "data's resolution (for data rounded to a unit u, the rounding variance u²/12, e.g. reg_covar=2.54**2/12 "
+        "for whole inches in cm) limits what such a spike can gain, but on tied data it may still win: judge the "
+        "fit, and use other starts (n_init keeps the best fit with no variance at the floor), another init, or "
+        "fewer components.")
     warnings.warn(note, BoundaryEstimateWarning, stacklevel=stacklevel)
     return replace(result, message=f"{result.message} {note[0].upper()}{note[1:]}".strip())
 
