@@ -196,6 +196,16 @@ def _show_apart(got, expected):
     return texts
 
 
+def _expect_pair(what, got, names, hints=()):
+    """Raise CheckFailed unless ``got`` is a pair (a tuple or list of two), e.g. (params, log_likelihoods)."""
+    if got is None:
+        raise CheckFailed(f"{what} returned None: does your function end with `return {', '.join(names)}`?", hints)
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise CheckFailed(f"{what} returned {type(got).__name__} {_show(got)[:80]}; expected a tuple "
+                          f"({', '.join(names)}).", hints)
+    return got
+
+
 def _expect_unchanged(what, before, after):
     if not np.array_equal(before, after):
         raise CheckFailed(f"{what} changed its input array; work on a copy (e.g. array.copy()).",
@@ -469,13 +479,7 @@ def _em_loop(em_loop, rng, n_random):
         x_before = x.copy()
         got = _call(em_loop, x, params0, tol=tol, max_iter=max_iter)
         _expect_unchanged(what, x_before, x)
-        if got is None:
-            raise CheckFailed(f"{what} returned None: does your function end with `return params, "
-                              f"log_likelihoods`?", stop_hint)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise CheckFailed(f"{what} returned {type(got).__name__} {_show(got)[:80]}; expected a tuple "
-                              f"(params, log_likelihoods).", stop_hint)
-        params, log_likelihoods = got
+        params, log_likelihoods = _expect_pair(what, got, ("params", "log_likelihoods"), stop_hint)
         _expect_params(f"{what}, its params", params)
         log_likelihoods = _as_array(log_likelihoods, f"{what}, its log_likelihoods", stop_hint)
         if log_likelihoods.ndim != 1 or len(log_likelihoods) < 1:
@@ -753,16 +757,11 @@ def _poisson_em_step(poisson_em_step, rng, n_random):
         before = (x.copy(), weights.copy(), rates.copy())
         what = _call_text("poisson_em_step", x, weights, rates)
         got = _call(poisson_em_step, x, weights, rates)
-        if got is None:
-            raise CheckFailed(f"{what} returned None: does your function end with `return new_weights, new_rates`?",
-                              hint)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            raise CheckFailed(f"{what} returned {type(got).__name__} {_show(got)[:80]}; expected a pair "
-                              "(new_weights, new_rates).", hint)
+        new_weights, new_rates = _expect_pair(what, got, ("new_weights", "new_rates"), hint)
         for name, array, after in zip(("counts", "weights", "rates"), before, (x, weights, rates)):
             _expect_unchanged(f"{what} ({name})", array, after)
-        _expect_close(f"{what}, its new weights", got[0], n_k / len(x), hint=hint)
-        _expect_close(f"{what}, its new rates", got[1], gamma.T @ x / n_k, hint=hint)
+        _expect_close(f"{what}, its new weights", new_weights, n_k / len(x), hint=hint)
+        _expect_close(f"{what}, its new rates", new_rates, gamma.T @ x / n_k, hint=hint)
     return len(cases)
 
 

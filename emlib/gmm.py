@@ -1063,12 +1063,19 @@ def _feasible(weights, covariances, reg_covar):
         return False
     if not np.all(np.isfinite(covariances)):
         return False
-    root = np.sqrt(np.broadcast_to(np.asarray(reg_covar, dtype=float), covariances.shape[-1:]))
-    scaled = covariances / np.multiply.outer(root, root) if np.all(root > 0) else covariances
-    floor = 1.0 if np.all(root > 0) else 0.0
-    eigenvalues = np.linalg.eigvalsh(scaled)
+    eigenvalues, floor = _eigenvalues_in_floor_units(covariances, reg_covar)
     lowest = eigenvalues[:, 0] - (floor - FLOOR_SLACK * np.abs(eigenvalues).max(axis=1))
     return bool(np.all(lowest >= 0) and np.all(eigenvalues[:, 0] > 0))
+
+
+def _eigenvalues_in_floor_units(covariances, reg_covar):
+    """The eigenvalues, ascending, of covariances (K, d, d) in the coordinates x_j / √ε_j in which
+    the floor ``reg_covar`` (one ε, or one ε_j per dimension) is 1, and that floor: (eigenvalues
+    (K, d), 1.0); without a floor, the eigenvalues themselves and 0.0."""
+    root = np.sqrt(np.broadcast_to(np.asarray(reg_covar, dtype=float), covariances.shape[-1:]))
+    if not np.all(root > 0):
+        return np.linalg.eigvalsh(covariances), 0.0
+    return np.linalg.eigvalsh(covariances / np.multiply.outer(root, root)), 1.0
 
 
 def _components_at_floor(covariances, reg_covar):
@@ -1081,9 +1088,8 @@ def _components_at_floor(covariances, reg_covar):
     if not _has_floor(reg_covar):
         return np.zeros(n_components, dtype=bool)
     matrices = covariances.reshape(n_components, 1, 1) if covariances.ndim == 1 else covariances
-    root = np.sqrt(np.broadcast_to(np.asarray(reg_covar, dtype=float), matrices.shape[-1:]))
-    eigenvalues = np.linalg.eigvalsh(matrices / np.multiply.outer(root, root))  # the floor is now 1
-    return eigenvalues[:, 0] - 1.0 <= FLOOR_SLACK * np.abs(eigenvalues).max(axis=1)
+    eigenvalues, floor = _eigenvalues_in_floor_units(matrices, reg_covar)
+    return eigenvalues[:, 0] - floor <= FLOOR_SLACK * np.abs(eigenvalues).max(axis=1)
 
 
 def _best_run(results, reg_covar):
