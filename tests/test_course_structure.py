@@ -231,6 +231,24 @@ def test_shown_code_reads_only_names_that_shown_code_defines(chapter):
     assert not problems, f"{path.name}: shown code reads names defined only off the page: {problems}"
 
 
+def test_cells_hidden_on_the_website_are_collapsed_in_jupyterlab(chapter):
+    """JupyterLab does not read Jupyter Book's tags, so a cell the website hides would show in
+    full there: its collapsed state is stored as well (`jupyter.source_hidden` for a hidden
+    input, and `outputs_hidden` too when the whole cell is hidden), and a student can click
+    it open, as on the website."""
+    path, notebook = chapter
+    problems = []
+    for number, cell in enumerate(code_cells(notebook)):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        collapsed = cell.get("metadata", {}).get("jupyter", {})
+        wanted = (["source_hidden", "outputs_hidden"] if tags & {"remove-cell", "hide-cell"}
+                  else ["source_hidden"] if tags & {"remove-input", "hide-input"} else [])
+        missing = [key for key in wanted if collapsed.get(key) is not True]
+        if missing:
+            problems.append(f"code cell {number} ({sorted(tags)}): {missing}")
+    assert not problems, f"{path.name}: hidden on the website, shown in JupyterLab: {problems}"
+
+
 def _verifies(code):
     """The verification statements in a cell: `assert`s and `np.testing` calls, as line numbers."""
     tree = ast.parse("\n".join(line for line in code.splitlines() if not line.startswith(("%", "!"))))
