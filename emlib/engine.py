@@ -106,7 +106,9 @@ class EMResult:
         log p(X | θ(final)), the observed-data log-likelihood of the final parameters.
     n_iter : int
         The number of iterations taken (0 if ``max_iter`` was 0): M-steps for plain EM,
-        accepted SQUAREM cycles (each of 2 to 5 E-steps) with ``accelerate="squarem"``.
+        accepted SQUAREM cycles with ``accelerate="squarem"``, each of 1 to 8 E-steps: one per EM
+        step (two, or one if the first meets a stopping rule), and two for each extrapolated
+        point tried (at most ``MAX_TRIALS``).
     converged : bool
         True if a stopping rule was met (never after a decrease beyond rounding).
     trace : list of (params, float)
@@ -582,7 +584,7 @@ def report_boundary(result, which, why):
     estimate ``which`` lies on the boundary of the parameter space, and ``why``."""
     verb = "lie" if " and " in which else "lies"
     note = (f"{which} {verb} on the boundary of [0, 1]: {why}. That is the maximum-likelihood estimate "
-            "for these data, not an error; with so few observations, a prior (a MAP estimate, chapter 6) "
+            "for these data, not an error; with so few observations, a prior (a MAP estimate, chapter 7) "
             "would keep it inside.")
     warnings.warn(note, BoundaryEstimateWarning, stacklevel=3)
     return replace(result, message=f"{result.message} {note}".strip())

@@ -4,6 +4,7 @@ anything a reader should not see: MyST roles or directives left as source (jupyt
 renders them only if it loads: JupyterLab silently disables an extension built for other
 versions of its packages), labels printed where a number belongs, prose values that did not
 resolve, and errors. Screenshots of every chapter go to _build/screenshots/jupyterlab/."""
+import json
 import os
 import re
 import shutil
@@ -102,6 +103,13 @@ OPEN_ALONE = """async (path) => {
     }
     await app.commands.execute('docmanager:open', {path: path, factory: 'Notebook'});
 }"""
+# Cells the website hides are collapsed in JupyterLab too (their stored `jupyter.source_hidden` /
+# `outputs_hidden`): the number of collapsed inputs and outputs the notebook panel shows.
+COLLAPSED = """() => {
+    const panel = '.jp-NotebookPanel:not(.lm-mod-hidden) ';
+    return [document.querySelectorAll(panel + '.jp-CodeCell .jp-InputPlaceholder').length,
+            document.querySelectorAll(panel + '.jp-CodeCell .jp-OutputPlaceholder').length];
+}"""
 ERRORS = "document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type=\"application/vnd.jupyter.error\"]').length"
 
 
@@ -179,6 +187,7 @@ def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapt
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .myst", timeout=90_000)
     page.wait_for_function(EVERY_MARKDOWN_CELL_RENDERED, timeout=90_000)
     opened = page.evaluate(RENDERED_MARKDOWN)
+    collapsed_as_opened = page.evaluate(COLLAPSED)
     problems = [f"as opened: {problem}" for problem in unrendered(opened)]
     page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=500)
     page.evaluate(FORGET_OUTPUTS)
@@ -191,6 +200,7 @@ def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapt
         pytest.fail(f"Run All did not finish in 5 minutes: {page.evaluate(RUN_STATE)}")
     after_run = _settled(page, RENDERED_MARKDOWN)  # the last Markdown cells render their values
     problems += [f"after Run All: {problem}" for problem in unrendered(after_run)]
+    collapsed_after_run = page.evaluate(COLLAPSED)
     errors = page.evaluate(ERRORS)
     first_error = page.evaluate(FIRST_ERROR)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -199,6 +209,23 @@ def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapt
     assert len(opened) > 3000 and "Learning objectives" in opened, "the chapter's Markdown did not render"
     assert errors == 0 and first_error is None, f"Run All in JupyterLab stopped on an error: {first_error}"
     assert not problems, "\n".join(sorted(set(problems)))
+    hidden_inputs, hidden_cells = _hidden_on_the_website(chapter)
+    assert collapsed_as_opened == [hidden_inputs, hidden_cells], (
+        "as opened, JupyterLab shows cells the website hides: [collapsed inputs, collapsed outputs] "
+        f"{collapsed_as_opened}, expected {[hidden_inputs, hidden_cells]}")
+    # Running a cell shows its outputs again (JupyterLab's CodeCell.execute sets outputHidden to
+    # false), but its code stays folded.
+    assert collapsed_after_run[0] == hidden_inputs, (
+        f"after Run All, {collapsed_after_run[0]} collapsed inputs, expected {hidden_inputs}")
+
+
+def _hidden_on_the_website(chapter):
+    """[code cells whose input the website hides, code cells it hides whole]."""
+    notebook = json.loads((ROOT / "chapters" / chapter).read_text(encoding="utf-8"))
+    tags = [set(cell["metadata"].get("tags", [])) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    whole = sum(bool(cell_tags & {"remove-cell", "hide-cell"}) for cell_tags in tags)
+    inputs = sum(bool(cell_tags & {"remove-cell", "hide-cell", "remove-input", "hide-input"}) for cell_tags in tags)
+    return [inputs, whole]
 
 
 def _settled(page, expression, interval=0.25, seconds=30):
