@@ -5,9 +5,12 @@ exercises take, and how much optional material it has, computed from the chapter
     python scripts/reading_plan.py --check    # exit 1 (and say so) if the table is out of date
 
 The core of a chapter is its Markdown before "## Exercises", outside sections whose title ends
-in "(optional)" and outside "Going deeper (optional)" boxes; code cells are not counted. Reading
-time is the core's words at 150 words a minute (a slow pace, for prose with formulas), rounded
-up to 5 minutes. Exercise times are the minutes of exercises.toml. The test command checks the
+in "(optional)" and outside "Going deeper (optional)" boxes. Its study time is what a student
+needs to work through it, not to skim it: the core's words at 100 words a minute, plus
+EQUATION_MINUTES for every displayed equation, CODE_MINUTES for every code cell shown in the core
+(reading it, running it, looking at what it prints) and FIGURE_MINUTES for every figure, rounded
+up to 5 minutes. (A fresh reader of chapter 4 at 150 words a minute alone was promised 25 minutes
+and needed about 1.5 hours.) Exercise times are the minutes of exercises.toml. The test command checks the
 table (tests/test_course_structure.py), so a chapter that grows says so in the preface.
 """
 import argparse
@@ -22,7 +25,10 @@ import exercises  # noqa: E402
 
 PREFACE = ROOT / "chapters" / "preface.md"
 BEGIN, END = "<!-- reading plan: written by scripts/reading_plan.py -->", "<!-- end of the reading plan -->"
-WORDS_PER_MINUTE = 150
+WORDS_PER_MINUTE = 100
+EQUATION_MINUTES = 2
+CODE_MINUTES = 2
+FIGURE_MINUTES = 2
 HEADING = re.compile(r"(?m)^(?=#{2,3} )")
 BOX = re.compile(r"(`{3,4})\{admonition\}[^\n]*Going deeper[^\n]*\n.*?\1", re.S | re.I)
 DIRECTIVE_HEAD = re.compile(r"(`{3,4})\{[a-z-]+\}[^\n]*\n(?::[^\n]*\n)*")
@@ -34,34 +40,72 @@ def words(text):
     return len(WORD.findall(DIRECTIVE_HEAD.sub(" ", DISPLAY_MATH.sub(" ", text))))
 
 
-def prose_words(notebook):
-    """(core words, optional words) of the Markdown before "## Exercises"."""
-    core = optional = 0
-    in_optional_section = False
+HIDDEN_CODE = {"remove-cell", "hide-cell", "remove-input", "hide-input"}
+
+
+def _core_code(cell):
+    """(shown code cells, figures) that a code cell adds to the core: its code on the page and
+    the figures it draws."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    if "remove-cell" in tags or "hide-cell" in tags:
+        return 0, 0
+    shown = 0 if tags & HIDDEN_CODE else 1
+    figures = sum("image/png" in output.get("data", {}) for output in cell.get("outputs", []))
+    return shown, figures
+
+
+def study_minutes(notebook):
+    """(core minutes, optional minutes) of the chapter before "## Exercises" (see the module's
+    docstring)."""
+    core, optional, equations, code_cells, figures = 0, 0, 0, 0, 0
+    in_optional = False
     for cell in notebook["cells"]:
-        if cell["cell_type"] != "markdown":
+        if cell["cell_type"] == "code":
+            if not in_optional:
+                shown, drawn = _core_code(cell)
+                code_cells, figures = code_cells + shown, figures + drawn
             continue
-        for block in HEADING.split(exercises.source(cell)):
-            heading = block.split("\n", 1)[0]
-            if heading.startswith("## Exercises"):
-                return core, optional
-            if heading.startswith("## "):
-                in_optional_section = heading.rstrip().lower().endswith("(optional)")
-            if in_optional_section or (heading.startswith("### ") and heading.rstrip().lower().endswith("(optional)")):
-                optional += words(block)
-                continue
-            boxes = " ".join(match.group(0) for match in BOX.finditer(block))
-            optional += words(boxes)
-            core += words(BOX.sub(" ", block))
-    return core, optional
+        text = exercises.source(cell)
+        if re.search(r"(?m)^## Exercises", text):
+            text = text[:re.search(r"(?m)^## Exercises", text).start()]
+            core_words, optional_words, core_equations, in_optional = _markdown(text, in_optional)
+            core, optional, equations = core + core_words, optional + optional_words, equations + core_equations
+            break
+        core_words, optional_words, core_equations, in_optional = _markdown(text, in_optional)
+        core, optional, equations = core + core_words, optional + optional_words, equations + core_equations
+    core_minutes = (core / WORDS_PER_MINUTE + EQUATION_MINUTES * equations
+                    + CODE_MINUTES * code_cells + FIGURE_MINUTES * figures)
+    return _round_up(core_minutes), _round_up(optional / WORDS_PER_MINUTE)
 
 
-def minutes(word_count):
-    return 5 * math.ceil(word_count / WORDS_PER_MINUTE / 5)
+def _markdown(text, in_optional_section):
+    """(core words, optional words, core displayed equations, whether the text ends inside an
+    optional section) of a Markdown cell's text."""
+    core = optional = equations = 0
+    for block in HEADING.split(text):
+        heading = block.split("\n", 1)[0]
+        if heading.startswith("## "):
+            in_optional_section = heading.rstrip().lower().endswith("(optional)")
+        if in_optional_section or (heading.startswith("### ") and heading.rstrip().lower().endswith("(optional)")):
+            optional += words(block)
+            continue
+        boxes = " ".join(match.group(0) for match in BOX.finditer(block))
+        optional += words(boxes)
+        core += words(BOX.sub(" ", block))
+        equations += len(DISPLAY_MATH.findall(BOX.sub(" ", block)))
+    return core, optional, equations, in_optional_section
+
+
+def _round_up(minute_count):
+    return 5 * math.ceil(minute_count / 5)
 
 
 def about(minute_count):
-    return f"{minute_count} min" if minute_count else "none"
+    """"none", "40 min", "1 h 55 min"."""
+    if not minute_count:
+        return "none"
+    hours, minutes = divmod(minute_count, 60)
+    return f"{hours} h {minutes} min" if hours and minutes else f"{hours} h" if hours else f"{minutes} min"
 
 
 def chapter_title(notebook):
@@ -73,18 +117,22 @@ def chapter_title(notebook):
 
 
 def table():
-    """The Markdown table, one row per chapter."""
+    """The Markdown table, one row per chapter and a last row with the totals."""
     entries, _ = exercises.load_table()
     rows = ["| Chapter | Core | Exercises | Optional |",
             "|---|---|---|---|"]
+    totals = [0, 0, 0, 0]
     for path in exercises.chapter_notebooks(ROOT):
         notebook = exercises.read(path)
-        core, optional = prose_words(notebook)
+        core, optional = study_minutes(notebook)
         labels = exercises.exercise_labels(notebook)
         core_minutes = sum(int(entries[label]["minutes"]) for label in labels if entries[label]["level"] == "core")
         n_core = sum(entries[label]["level"] == "core" for label in labels)
-        rows.append(f"| [{chapter_title(notebook)}]({path.name}) | {minutes(core)} min "
-                    f"| {n_core} ({core_minutes} min) | {about(minutes(optional))} |")
+        rows.append(f"| [{chapter_title(notebook)}]({path.name}) | {about(core)} "
+                    f"| {n_core} ({about(core_minutes)}) | {about(optional)} |")
+        totals = [total + value for total, value in zip(totals, (core, n_core, core_minutes, optional))]
+    core, n_core, core_minutes, optional = totals
+    rows.append(f"| All chapters | {about(core)} | {n_core} ({about(core_minutes)}) | {about(optional)} |")
     return "\n".join(rows)
 
 
