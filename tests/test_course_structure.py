@@ -249,6 +249,16 @@ def test_cells_hidden_on_the_website_are_collapsed_in_jupyterlab(chapter):
     assert not problems, f"{path.name}: hidden on the website, shown in JupyterLab: {problems}"
 
 
+def test_no_directive_title_holds_a_backtick(chapter):
+    """A backtick fence's info string may not contain a backtick (CommonMark): a title such as
+    ```{admonition} what `fit_gmm` does ... is not a directive at all, and the website prints
+    the box's source as a paragraph."""
+    path, notebook = chapter
+    broken = [line for line in re.findall(r"(?m)^`{3,}\{[a-z-]+\}.*$", markdown(notebook))
+              if "`" in line.lstrip("`")]
+    assert not broken, f"{path.name}: a directive whose title holds a backtick: {broken}"
+
+
 def _verifies(code):
     """The verification statements in a cell: `assert`s and `np.testing` calls, as line numbers."""
     tree = ast.parse("\n".join(line for line in code.splitlines() if not line.startswith(("%", "!"))))
