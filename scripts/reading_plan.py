@@ -29,6 +29,7 @@ WORDS_PER_MINUTE = 100
 EQUATION_MINUTES = 2
 CODE_MINUTES = 2
 FIGURE_MINUTES = 2
+EXTENSIONS = {"08_em_at_scale.ipynb"}  # after the conclusion: not in the totals
 HEADING = re.compile(r"(?m)^(?=#{2,3} )")
 BOX = re.compile(r"(`{3,4})\{admonition\}[^\n]*Going deeper[^\n]*\n.*?\1", re.S | re.I)
 DIRECTIVE_HEAD = re.compile(r"(`{3,4})\{[a-z-]+\}[^\n]*\n(?::[^\n]*\n)*")
@@ -117,7 +118,8 @@ def chapter_title(notebook):
 
 
 def table():
-    """The Markdown table, one row per chapter and a last row with the totals."""
+    """The Markdown table, one row per chapter and a last row with the totals of the course's
+    chapters (not of the extension, chapter 8, which the preface puts after the conclusion)."""
     entries, _ = exercises.load_table()
     rows = ["| Chapter | Core | Exercises | Optional |",
             "|---|---|---|---|"]
@@ -130,9 +132,11 @@ def table():
         n_core = sum(entries[label]["level"] == "core" for label in labels)
         rows.append(f"| [{chapter_title(notebook)}]({path.name}) | {about(core)} "
                     f"| {n_core} ({about(core_minutes)}) | {about(optional)} |")
-        totals = [total + value for total, value in zip(totals, (core, n_core, core_minutes, optional))]
+        if path.name not in EXTENSIONS:
+            totals = [total + value for total, value in zip(totals, (core, n_core, core_minutes, optional))]
+            last = path.name[:2].lstrip("0")
     core, n_core, core_minutes, optional = totals
-    rows.append(f"| All chapters | {about(core)} | {n_core} ({about(core_minutes)}) | {about(optional)} |")
+    rows.append(f"| Chapters 1-{last}, in all | {about(core)} | {n_core} ({about(core_minutes)}) | {about(optional)} |")
     return "\n".join(rows)
 
 
