@@ -460,6 +460,9 @@ def _em_loop(em_loop, rng, n_random):
     first_hint = ("Which parameters does the first log-likelihood of the list belong to?",
                   "Put the start's log-likelihood ℓ(0) = log p(X | θ(0)) in the list before the first "
                   "iteration (e_step(x, params0) returns it).")
+    count_hint = ("One iteration too many or too few: what does your loop count, M-steps or E-steps?",
+                  "ℓ(0) is the start's log-likelihood, then one ℓ(t) per iteration; an iteration is one M-step "
+                  "and the E-step after it, so max_iter iterations give at most max_iter + 1 log-likelihoods.")
     params_hint = ("Which iterate does the last log-likelihood of your list belong to? Return that one.",
                    "Return θ(T), the parameters whose log-likelihood is the last of your list, not the "
                    "ones before the last M-step.")
@@ -503,8 +506,10 @@ def _em_loop(em_loop, rng, n_random):
                 detail = (f"the increase ℓ({expected}) - ℓ({expected - 1}) = "
                           f"{reference[expected] - reference[expected - 1]:.3g} was already at most tol · |ℓ| "
                           f"= {tol * abs(reference[expected]):.3g}")
+            off_by_one = abs(n_iterations - expected) == 1
             raise CheckFailed(f"{what} returned {len(log_likelihoods)} log-likelihoods, {n_iterations} "
-                              f"iterations; expected {expected + 1} ({expected} iterations): {detail}.", stop_hint)
+                              f"iterations; expected {expected + 1} ({expected} iterations): {detail}.",
+                              count_hint if off_by_one else stop_hint)
         _expect_close(f"{what}, its log-likelihoods", log_likelihoods, reference[:n_iterations + 1],
                       rtol=1e-9, atol=1e-9, hint=stop_hint)
         last = iterates[n_iterations]

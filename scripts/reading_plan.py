@@ -6,11 +6,12 @@ exercises take, and how much optional material it has, computed from the chapter
 
 The core of a chapter is its Markdown before "## Exercises", outside sections whose title ends
 in "(optional)" and outside "Going deeper (optional)" boxes. Its study time is what a student
-needs to work through it, not to skim it: the core's words at 100 words a minute, plus
+needs to work through it, not to skim it: the core's words at 75 words a minute, plus
 EQUATION_MINUTES for every displayed equation, CODE_MINUTES for every code cell shown in the core
 (reading it, running it, looking at what it prints) and FIGURE_MINUTES for every figure, rounded
-up to 5 minutes. (A fresh reader of chapter 4 at 150 words a minute alone was promised 25 minutes
-and needed about 1.5 hours.) Exercise times are the minutes of exercises.toml. The test command checks the
+up to 5 minutes; the optional parts the same way (their words and equations). (Fresh readers of
+chapter 4: at 150 words a minute it was promised 25 minutes and needed about 1.5 hours; at 100
+words a minute and 2 minutes an equation, 1 h 55 min, and needed up to twice that.) Exercise times are the minutes of exercises.toml. The test command checks the
 table (tests/test_course_structure.py), so a chapter that grows says so in the preface.
 """
 import argparse
@@ -25,8 +26,8 @@ import exercises  # noqa: E402
 
 PREFACE = ROOT / "chapters" / "preface.md"
 BEGIN, END = "<!-- reading plan: written by scripts/reading_plan.py -->", "<!-- end of the reading plan -->"
-WORDS_PER_MINUTE = 100
-EQUATION_MINUTES = 2
+WORDS_PER_MINUTE = 75
+EQUATION_MINUTES = 3
 CODE_MINUTES = 2
 FIGURE_MINUTES = 2
 EXTENSIONS = {"08_em_at_scale.ipynb"}  # after the conclusion: not in the totals
@@ -58,7 +59,7 @@ def _core_code(cell):
 def study_minutes(notebook):
     """(core minutes, optional minutes) of the chapter before "## Exercises" (see the module's
     docstring)."""
-    core, optional, equations, code_cells, figures = 0, 0, 0, 0, 0
+    core, optional, equations, optional_equations, code_cells, figures = 0, 0, 0, 0, 0, 0
     in_optional = False
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
@@ -69,32 +70,37 @@ def study_minutes(notebook):
         text = exercises.source(cell)
         if re.search(r"(?m)^## Exercises", text):
             text = text[:re.search(r"(?m)^## Exercises", text).start()]
-            core_words, optional_words, core_equations, in_optional = _markdown(text, in_optional)
-            core, optional, equations = core + core_words, optional + optional_words, equations + core_equations
+            counts, in_optional = _markdown(text, in_optional)
+            core, optional, equations, optional_equations = (
+                total + count for total, count in zip((core, optional, equations, optional_equations), counts))
             break
-        core_words, optional_words, core_equations, in_optional = _markdown(text, in_optional)
-        core, optional, equations = core + core_words, optional + optional_words, equations + core_equations
+        counts, in_optional = _markdown(text, in_optional)
+        core, optional, equations, optional_equations = (
+            total + count for total, count in zip((core, optional, equations, optional_equations), counts))
     core_minutes = (core / WORDS_PER_MINUTE + EQUATION_MINUTES * equations
                     + CODE_MINUTES * code_cells + FIGURE_MINUTES * figures)
-    return _round_up(core_minutes), _round_up(optional / WORDS_PER_MINUTE)
+    optional_minutes = optional / WORDS_PER_MINUTE + EQUATION_MINUTES * optional_equations
+    return _round_up(core_minutes), _round_up(optional_minutes)
 
 
 def _markdown(text, in_optional_section):
-    """(core words, optional words, core displayed equations, whether the text ends inside an
-    optional section) of a Markdown cell's text."""
-    core = optional = equations = 0
+    """((core words, optional words, core displayed equations, optional displayed equations),
+    whether the text ends inside an optional section) of a Markdown cell's text."""
+    core = optional = equations = optional_equations = 0
     for block in HEADING.split(text):
         heading = block.split("\n", 1)[0]
         if heading.startswith("## "):
             in_optional_section = heading.rstrip().lower().endswith("(optional)")
         if in_optional_section or (heading.startswith("### ") and heading.rstrip().lower().endswith("(optional)")):
             optional += words(block)
+            optional_equations += len(DISPLAY_MATH.findall(block))
             continue
         boxes = " ".join(match.group(0) for match in BOX.finditer(block))
         optional += words(boxes)
+        optional_equations += len(DISPLAY_MATH.findall(boxes))
         core += words(BOX.sub(" ", block))
         equations += len(DISPLAY_MATH.findall(BOX.sub(" ", block)))
-    return core, optional, equations, in_optional_section
+    return (core, optional, equations, optional_equations), in_optional_section
 
 
 def _round_up(minute_count):

@@ -107,12 +107,13 @@ def _merge_through_sums_of_squares(a, b):
 def _em_loop_with(mistake):
     """em_loop as a student might write it, with one typical mistake: "never" (no stopping rule),
     "absolute" (increase <= tol, not relative), "no first" (ℓ(0) not recorded), "previous"
-    (returns the parameters from before the last M-step)."""
+    (returns the parameters from before the last M-step), "e-steps" (max_iter counts the first
+    E-step too, so one iteration too few)."""
     def em_loop(x, params0, tol=1e-8, max_iter=500):
         params = params0
         responsibilities, log_likelihood = emlib.gmm.e_step(x, params)
         log_likelihoods = [] if mistake == "no first" else [log_likelihood]
-        for _ in range(max_iter):
+        for _ in range(max_iter - 1 if mistake == "e-steps" else max_iter):
             new_params = emlib.gmm.m_step(x, responsibilities)
             responsibilities, new_log_likelihood = emlib.gmm.e_step(x, new_params)
             log_likelihoods.append(new_log_likelihood)
@@ -194,7 +195,7 @@ def test_a_constant_answer_earns_nothing(label):
             grade(label, lambda *args, **kwargs: constant)
 
 
-@pytest.mark.parametrize("mistake", ["never", "absolute", "no first", "previous"])
+@pytest.mark.parametrize("mistake", ["never", "absolute", "no first", "previous", "e-steps"])
 def test_the_em_loop_check_fails_on_each_typical_mistake(mistake, capsys):
     wrong = _em_loop_with(mistake)
     with pytest.raises(CheckFailed) as failure:
@@ -206,6 +207,14 @@ def test_the_em_loop_check_fails_on_each_typical_mistake(mistake, capsys):
     err = capsys.readouterr().err
     assert err.startswith("✗") and "Hint" in err
     assert all(len(line) <= 80 for line in err.splitlines())
+
+
+def test_an_em_loop_one_iteration_short_is_told_what_an_iteration_is(capsys, monkeypatch):
+    """A reader counted E-steps as iterations and got the generic stopping hint."""
+    monkeypatch.setitem(emlib.checks._FAILURES, "ch3-ex6", 0)  # the first hint, whatever ran before
+    emlib.checks.check_em_loop(_em_loop_with("e-steps"))
+    err = capsys.readouterr().err
+    assert "iterations; expected" in err and "M-steps or E-steps" in err
 
 
 def test_an_em_loop_without_return_is_reported_as_returning_none(capsys):
