@@ -697,12 +697,35 @@ def _covariance_m_step(covariance_m_step, rng, n_random):
         what = _call_text("covariance_m_step", x, gamma)
         got = _call(covariance_m_step, x, gamma.copy())
         _expect_unchanged(what, x_before, x)
+        _expect_not_bias_corrected(what, got, expected, gamma)
         _expect_close(what, got, expected,
                       hint=("Like the 1-D variance, but with outer products of deviations from the weighted "
                             "mean, each weighted by its responsibility.",
                             "Centre on the weighted mean, weight each outer product by γ_i, divide by Σ γ_i "
                             "(not by n)."))
     return len(cases)
+
+
+def _expect_not_bias_corrected(what, got, expected, gamma):
+    """A covariance divided by Σγ - 1 (or by np.cov's default, ddof=1) instead of Σγ: say so."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return
+    if got.shape != expected.shape or np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+        return
+    total = gamma.sum()
+    corrections = {"Σγ - 1": total / (total - 1),
+                   "np.cov's default (ddof=1)": total / (total - (gamma ** 2).sum() / total)}
+    for divisor, factor in corrections.items():
+        if np.allclose(got, expected * factor, rtol=1e-9, atol=1e-12):
+            raise CheckFailed(
+                f"{what} is the expected covariance times {factor:.4g}: it divides by {divisor}, as an "
+                f"unbiased sample covariance does.",
+                ("The M-step maximises the likelihood, and the maximiser divides by Σ γ_i, not by Σ γ_i - 1 "
+                 "(no ddof correction).",
+                 "Divide the weighted sum of outer products by gamma.sum(); with np.cov pass ddof=0 "
+                 "(np.cov(x.T, aweights=gamma, ddof=0))."))
 
 
 @_check("ch6-ex2", "bic")

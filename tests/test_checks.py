@@ -209,6 +209,27 @@ def test_the_em_loop_check_fails_on_each_typical_mistake(mistake, capsys):
     assert all(len(line) <= 80 for line in err.splitlines())
 
 
+def _covariance_divided_by(divisor):
+    def covariance_m_step(x, responsibilities_k):
+        gamma = responsibilities_k
+        if divisor == "np.cov":
+            return np.atleast_2d(np.cov(x.T, aweights=gamma))
+        deviations = x - gamma @ x / gamma.sum()
+        return (gamma[:, None] * deviations).T @ deviations / (gamma.sum() - 1)
+    return covariance_m_step
+
+
+@pytest.mark.parametrize("divisor, named", [("n - 1", "Σγ - 1"), ("np.cov", "ddof=1")])
+def test_a_bias_corrected_covariance_is_named_as_such(divisor, named, capsys, monkeypatch):
+    """A reader planted N_k - 1 and got a generic 'not close' message."""
+    monkeypatch.setitem(emlib.checks._FAILURES, "ch6-ex1", 0)
+    with pytest.raises(CheckFailed) as failure:
+        verify("ch6-ex1", _covariance_divided_by(divisor))
+    assert named in str(failure.value) and "unbiased" in str(failure.value)
+    emlib.checks.check_covariance_m_step(_covariance_divided_by(divisor))
+    assert "not by Σ γ_i - 1" in capsys.readouterr().err
+
+
 def test_an_em_loop_one_iteration_short_is_told_what_an_iteration_is(capsys, monkeypatch):
     """A reader counted E-steps as iterations and got the generic stopping hint."""
     monkeypatch.setitem(emlib.checks._FAILURES, "ch3-ex6", 0)  # the first hint, whatever ran before
