@@ -286,6 +286,17 @@ def test_citation_links_read_as_names_in_jupyterlab(chapter):
     assert not escaped, f"{path.name}: LaTeX escapes in link text: {escaped}"
 
 
+def test_the_glossary_is_in_alphabetical_order():
+    """A reader looks a word up: the glossary's terms are sorted (ignoring case and punctuation)."""
+    text = (ROOT / "chapters" / "glossary.md").read_text(encoding="utf-8")
+    body = text.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    terms = [line.strip() for line in body.splitlines() if line.strip() and not line.startswith(" ")]
+    keys = [re.sub(r"[^a-z0-9 ]", "", term.lower().replace("-", " ").replace("_", " ")) for term in terms]
+    assert len(terms) > 40
+    out_of_order = [(a, b) for (a, b, ka, kb) in zip(terms, terms[1:], keys, keys[1:]) if ka > kb]
+    assert not out_of_order, f"glossary terms out of order: {out_of_order}"
+
+
 def test_the_reading_plan_in_the_preface_is_up_to_date():
     """The preface's table of reading and exercise times is computed from the chapters and
     exercises.toml (scripts/reading_plan.py): a chapter that grows must say so there."""
