@@ -11,8 +11,9 @@ EQUATION_MINUTES for every displayed equation, CODE_MINUTES for every code cell 
 (reading it, running it, looking at what it prints) and FIGURE_MINUTES for every figure, rounded
 up to 5 minutes; the optional parts the same way (their words and equations). (Fresh readers of
 chapter 4: at 150 words a minute it was promised 25 minutes and needed about 1.5 hours; at 100
-words a minute and 2 minutes an equation, 1 h 55 min, and needed up to twice that.) Exercise times are the minutes of exercises.toml. The test command checks the
-table (tests/test_course_structure.py), so a chapter that grows says so in the preface.
+words a minute and 2 minutes an equation, 1 h 55 min, and needed up to twice that.) Exercise
+times are the minutes of exercises.toml. The test command checks the table
+(tests/test_course_structure.py), so a chapter that grows says so in the preface.
 """
 import argparse
 import math
@@ -59,7 +60,8 @@ def _core_code(cell):
 def study_minutes(notebook):
     """(core minutes, optional minutes) of the chapter before "## Exercises" (see the module's
     docstring)."""
-    core, optional, equations, optional_equations, code_cells, figures = 0, 0, 0, 0, 0, 0
+    totals = [0, 0, 0, 0]  # core words, optional words, core equations, optional equations
+    code_cells = figures = 0
     in_optional = False
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
@@ -68,15 +70,12 @@ def study_minutes(notebook):
                 code_cells, figures = code_cells + shown, figures + drawn
             continue
         text = exercises.source(cell)
-        if re.search(r"(?m)^## Exercises", text):
-            text = text[:re.search(r"(?m)^## Exercises", text).start()]
-            counts, in_optional = _markdown(text, in_optional)
-            core, optional, equations, optional_equations = (
-                total + count for total, count in zip((core, optional, equations, optional_equations), counts))
+        exercises_start = re.search(r"(?m)^## Exercises", text)
+        counts, in_optional = _markdown(text[:exercises_start.start()] if exercises_start else text, in_optional)
+        totals = [total + count for total, count in zip(totals, counts)]
+        if exercises_start:
             break
-        counts, in_optional = _markdown(text, in_optional)
-        core, optional, equations, optional_equations = (
-            total + count for total, count in zip((core, optional, equations, optional_equations), counts))
+    core, optional, equations, optional_equations = totals
     core_minutes = (core / WORDS_PER_MINUTE + EQUATION_MINUTES * equations
                     + CODE_MINUTES * code_cells + FIGURE_MINUTES * figures)
     optional_minutes = optional / WORDS_PER_MINUTE + EQUATION_MINUTES * optional_equations
