@@ -71,3 +71,17 @@ LONGEST_FIRST = ["test_website_desktop.py", "test_grading_cycle.py", "test_stude
 def pytest_collection_modifyitems(session, config, items):
     rank = {name: number for number, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+WHOLE_CELL_HIDDEN = {"remove-cell", "hide-cell"}  # Jupyter Book tags that hide code and output
+INPUT_HIDDEN = WHOLE_CELL_HIDDEN | {"remove-input", "hide-input"}  # ... that hide the code
+
+
+def collapsed_in_jupyterlab(tags):
+    """The `jupyter` metadata keys a code cell with these Jupyter Book tags needs so that
+    JupyterLab collapses what the website hides: `source_hidden`, and `outputs_hidden` too when
+    the whole cell is hidden."""
+    tags = set(tags)
+    if tags & WHOLE_CELL_HIDDEN:
+        return ["source_hidden", "outputs_hidden"]
+    return ["source_hidden"] if tags & INPUT_HIDDEN else []

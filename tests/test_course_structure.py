@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import collapsed_in_jupyterlab
+
 ROOT = Path(__file__).resolve().parent.parent
 TOC = (ROOT / "_toc.yml").read_text()
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
@@ -241,9 +243,7 @@ def test_cells_hidden_on_the_website_are_collapsed_in_jupyterlab(chapter):
     for number, cell in enumerate(code_cells(notebook)):
         tags = set(cell.get("metadata", {}).get("tags", []))
         collapsed = cell.get("metadata", {}).get("jupyter", {})
-        wanted = (["source_hidden", "outputs_hidden"] if tags & {"remove-cell", "hide-cell"}
-                  else ["source_hidden"] if tags & {"remove-input", "hide-input"} else [])
-        missing = [key for key in wanted if collapsed.get(key) is not True]
+        missing = [key for key in collapsed_in_jupyterlab(tags) if collapsed.get(key) is not True]
         if missing:
             problems.append(f"code cell {number} ({sorted(tags)}): {missing}")
     assert not problems, f"{path.name}: hidden on the website, shown in JupyterLab: {problems}"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import website
-from conftest import ROOT
+from conftest import ROOT, collapsed_in_jupyterlab
 
 CHAPTERS = sorted(path.name for path in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = ROOT / "_build" / "screenshots" / "jupyterlab"
@@ -222,10 +222,9 @@ def test_a_chapter_reads_right_in_jupyterlab_before_and_after_run_all(lab, chapt
 def _hidden_on_the_website(chapter):
     """[code cells whose input the website hides, code cells it hides whole]."""
     notebook = json.loads((ROOT / "chapters" / chapter).read_text(encoding="utf-8"))
-    tags = [set(cell["metadata"].get("tags", [])) for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    whole = sum(bool(cell_tags & {"remove-cell", "hide-cell"}) for cell_tags in tags)
-    inputs = sum(bool(cell_tags & {"remove-cell", "hide-cell", "remove-input", "hide-input"}) for cell_tags in tags)
-    return [inputs, whole]
+    wanted = [collapsed_in_jupyterlab(cell["metadata"].get("tags", []))
+              for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    return [sum("source_hidden" in keys for keys in wanted), sum("outputs_hidden" in keys for keys in wanted)]
 
 
 def _settled(page, expression, interval=0.25, seconds=30):
